@@ -1,0 +1,101 @@
+/**
+ * The one queue message format. An SQS message body is a one-line JSON header, a newline, then the
+ * provider's raw request body byte for byte — so the size limit is exact and independent of how
+ * much JSON escaping the body would need. Built by the ingress, parsed (and validated) by the
+ * consumer and every tool that reads the queue.
+ */
+import { InvalidEnvelopeError } from './errors';
+
+/** SQS's maximum message size, which serverless.yml sets explicitly on the queue. */
+export const MAX_MESSAGE_BYTES = 1_048_576;
+/** Bytes reserved for the header line; the ingress rejects identifiers that would not fit. */
+export const HEADER_RESERVE_BYTES = 1_024;
+/** The largest request body the ingress accepts (documented in README): 1,047,552 bytes. */
+export const MAX_BODY_BYTES = MAX_MESSAGE_BYTES - HEADER_RESERVE_BYTES;
+
+export interface Delivery {
+  deliveryId: string;
+  provider: string;
+  /** When the ingress received the request, ISO 8601 UTC. */
+  receivedAt: string;
+  /** API Gateway request id, for correlating with access logs. */
+  requestId: string;
+  eventType: string;
+  /** The provider's call id, or null for events that concern no call. */
+  callId: string | null;
+  /** The exact raw request body. */
+  body: string;
+}
+
+interface Header {
+  v: 1;
+  deliveryId: string;
+  provider: string;
+  receivedAt: string;
+  requestId: string;
+  eventType: string;
+  callId: string | null;
+  /** SQS cannot carry U+FFFE/U+FFFF; such bodies travel base64-encoded. */
+  encoding: 'utf8' | 'base64';
+}
+
+// Characters SQS accepts in a message body (SendMessage docs); everything else forces base64.
+const SQS_UNSAFE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+export function encodeEnvelope(delivery: Delivery): string {
+  const encoding = SQS_UNSAFE.test(delivery.body) ? 'base64' : 'utf8';
+  const header: Header = {
+    v: 1,
+    deliveryId: delivery.deliveryId,
+    provider: delivery.provider,
+    receivedAt: delivery.receivedAt,
+    requestId: delivery.requestId,
+    eventType: delivery.eventType,
+    callId: delivery.callId,
+    encoding,
+  };
+  const body = encoding === 'base64' ? Buffer.from(delivery.body, 'utf8').toString('base64') : delivery.body;
+  return `${JSON.stringify(header)}\n${body}`;
+}
+
+export const headerBytes = (message: string): number =>
+  Buffer.byteLength(message.slice(0, message.indexOf('\n')));
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+export function decodeEnvelope(message: string): Delivery {
+  const newline = message.indexOf('\n');
+  if (newline < 0) throw new InvalidEnvelopeError('message has no header line');
+  let header: unknown;
+  try {
+    header = JSON.parse(message.slice(0, newline));
+  } catch {
+    throw new InvalidEnvelopeError('message header is not JSON');
+  }
+  if (typeof header !== 'object' || header === null)
+    throw new InvalidEnvelopeError('message header is not an object');
+  const h = header as Record<string, unknown>;
+  if (h.v !== 1) throw new InvalidEnvelopeError(`unsupported envelope version ${String(h.v)}`);
+  for (const key of ['deliveryId', 'provider', 'receivedAt', 'requestId', 'eventType'] as const) {
+    if (!isString(h[key]) || (key !== 'requestId' && h[key] === '')) {
+      throw new InvalidEnvelopeError(`envelope header field ${key} is missing`);
+    }
+  }
+  if (h.callId !== null && (!isString(h.callId) || h.callId === '')) {
+    throw new InvalidEnvelopeError('envelope header field callId must be a non-empty string or null');
+  }
+  if (Number.isNaN(Date.parse(h.receivedAt as string)))
+    throw new InvalidEnvelopeError('envelope receivedAt is not a time');
+  if (h.encoding !== 'utf8' && h.encoding !== 'base64')
+    throw new InvalidEnvelopeError('envelope encoding is unknown');
+  const rawBody = message.slice(newline + 1);
+  return {
+    deliveryId: h.deliveryId as string,
+    provider: h.provider as string,
+    receivedAt: h.receivedAt as string,
+    requestId: h.requestId as string,
+    eventType: h.eventType as string,
+    callId: h.callId as string | null,
+    body: h.encoding === 'base64' ? Buffer.from(rawBody, 'base64').toString('utf8') : rawBody,
+  };
+}

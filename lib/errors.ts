@@ -1,0 +1,59 @@
+/**
+ * Named errors with the HTTP status they map to. `expose` says whether the message is safe to
+ * return to the caller; anything else becomes a bare 500 in lib/http.ts.
+ */
+export class WebhookError extends Error {
+  readonly statusCode: number;
+  readonly expose = true;
+  constructor(statusCode: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'WebhookError';
+    this.statusCode = statusCode;
+  }
+}
+
+export class UnauthorizedError extends WebhookError {
+  /** Value for `WWW-Authenticate`, when the scheme asks for one (HTTP Basic does). */
+  readonly challenge: string | undefined;
+  constructor(message = 'missing or invalid credentials', challenge?: string) {
+    super(401, message);
+    this.name = 'UnauthorizedError';
+    this.challenge = challenge;
+  }
+}
+
+export class BadRequestError extends WebhookError {
+  constructor(message: string) {
+    super(400, message);
+    this.name = 'BadRequestError';
+  }
+}
+
+export class PayloadTooLargeError extends WebhookError {
+  constructor(message: string) {
+    super(413, message);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+export class EnqueueError extends WebhookError {
+  constructor(cause: unknown) {
+    super(503, 'could not queue the delivery; please retry', { cause });
+    this.name = 'EnqueueError';
+  }
+}
+
+/** A queue message that is not a valid envelope: retrying will not help, it belongs in the DLQ. */
+export class InvalidEnvelopeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEnvelopeError';
+  }
+}
+
+export class MissingConfigError extends Error {
+  constructor(variable: string) {
+    super(`environment variable ${variable} is required`);
+    this.name = 'MissingConfigError';
+  }
+}

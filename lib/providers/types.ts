@@ -1,0 +1,41 @@
+/**
+ * What a provider module implements. Ingress half (`ingress.ts`): authenticate + identify, loaded
+ * by the webhook Lambda inside the provider's deadline, so it must stay free of heavy libraries.
+ * Consumer half (`normalize.ts`): turns the deliveries stored for one call into its record.
+ */
+import type { Delivery } from '../envelope';
+import type { CallRecord } from '../record';
+
+/** The parts of an HTTP request a provider may look at; header names are lower-case. */
+export interface WebhookRequest {
+  headers: Readonly<Record<string, string | undefined>>;
+  pathParameters: Readonly<Record<string, string | undefined>>;
+  rawBody: Buffer;
+}
+
+export interface DeliveryIdentity {
+  eventType: string;
+  /** null for events that concern no call (e.g. Bandwidth conference events). */
+  callId: string | null;
+}
+
+export interface ProviderIngress {
+  readonly name: string;
+  /**
+   * Throws UnauthorizedError unless the request carries one of `secrets` (current and next, for
+   * rotation). Compares in constant time. Called before the body is parsed.
+   */
+  authenticate(request: WebhookRequest, secrets: readonly string[]): void;
+  /** Event type and call id of a parsed JSON object; throws BadRequestError when absent. */
+  identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity;
+}
+
+export interface ProviderNormalizer {
+  readonly name: string;
+  /**
+   * The call's record from every delivery stored for it, in any order (the result must not depend
+   * on it). null while no delivery says the call ended. Never throws on odd field values: an
+   * unreadable field becomes null and stays visible in the raw body.
+   */
+  toCallRecord(deliveries: readonly Delivery[]): CallRecord | null;
+}

@@ -1,0 +1,17 @@
+/** Seed payloads, verbatim from shared/seeds. Tests get fresh copies so none can change another's. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const fixturePath = (provider: string, name: string) => join(__dirname, 'fixtures', provider, `${name}.json`);
+
+/** The exact bytes of a fixture, as a provider would send them. */
+export const rawFixture = (provider: string, name: string): string =>
+  readFileSync(fixturePath(provider, name), 'utf8');
+
+/** A fresh parsed copy of a fixture, safe to modify. */
+export const fixture = <T = Record<string, unknown>>(provider: string, name: string): T =>
+  JSON.parse(rawFixture(provider, name)) as T;
+
+export const bandwidthHangup = () => fixture('bandwidth', 'hangup');
+export const callkaroCallEnded = () =>
+  fixture<{ event: string; data: Record<string, unknown> }>('callkaro', 'call-ended');
