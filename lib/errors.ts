@@ -36,9 +36,17 @@ export class PayloadTooLargeError extends WebhookError {
   }
 }
 
-export class EnqueueError extends WebhookError {
+/** A dependency (SQS, SSM) failed: 503 so the provider retries; never a 2xx for an unqueued delivery. */
+export class ServiceUnavailableError extends WebhookError {
+  constructor(message: string, cause: unknown) {
+    super(503, message, { cause });
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+export class EnqueueError extends ServiceUnavailableError {
   constructor(cause: unknown) {
-    super(503, 'could not queue the delivery; please retry', { cause });
+    super('could not queue the delivery; please retry', cause);
     this.name = 'EnqueueError';
   }
 }

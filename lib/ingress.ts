@@ -1,0 +1,94 @@
+/**
+ * The ingress pipeline shared by every provider's webhook Lambda: raw body → authenticate →
+ * size → JSON object → identify → envelope → SQS → 200. Status codes are decided in lib/http.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  encodeEnvelope,
+  HEADER_RESERVE_BYTES,
+  headerBytes,
+  MAX_BODY_BYTES,
+  MAX_MESSAGE_BYTES,
+} from './envelope';
+import { BadRequestError, EnqueueError, PayloadTooLargeError, WebhookError } from './errors';
+import { acknowledged, errorResponse, parseJsonObject, toWebhookRequest } from './http';
+import type { ProviderIngress } from './providers/types';
+import type { Enqueue } from './queue';
+import type { SecretSource } from './secrets';
+
+export interface IngressDeps {
+  secrets: SecretSource;
+  enqueue: Enqueue;
+  now?: () => Date;
+  newId?: () => string;
+  /** Told about every outcome; must not throw. */
+  observe?: (outcome: IngressOutcome) => void;
+}
+
+export interface IngressOutcome {
+  provider: string;
+  statusCode: number;
+  requestId: string;
+  deliveryId?: string;
+  eventType?: string;
+  callId?: string | null;
+  reason?: string;
+  error?: unknown;
+}
+
+export type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export async function receiveWebhook(
+  provider: ProviderIngress,
+  event: APIGatewayProxyEventV2,
+  deps: IngressDeps,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const requestId = String(event.requestContext?.requestId ?? '').slice(0, 128);
+  const outcome: IngressOutcome = { provider: provider.name, statusCode: 200, requestId };
+  try {
+    const method = event.requestContext?.http?.method;
+    if (method !== undefined && method !== 'POST') throw new WebhookError(405, 'only POST is accepted');
+    const request = toWebhookRequest(event);
+    provider.authenticate(request, await deps.secrets());
+    if (request.rawBody.length > MAX_BODY_BYTES) {
+      throw new PayloadTooLargeError(`body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    const { text, json } = parseJsonObject(request.rawBody);
+    const identity = provider.identify(json);
+    const deliveryId = (deps.newId ?? randomUUID)();
+    Object.assign(outcome, { deliveryId, eventType: identity.eventType, callId: identity.callId });
+    const message = encodeEnvelope({
+      deliveryId,
+      provider: provider.name,
+      receivedAt: (deps.now?.() ?? new Date()).toISOString(),
+      requestId,
+      eventType: identity.eventType.slice(0, 64),
+      callId: identity.callId,
+      body: text,
+    });
+    if (headerBytes(message) > HEADER_RESERVE_BYTES)
+      throw new BadRequestError('event identifiers are too long');
+    if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
+      throw new PayloadTooLargeError('body does not fit one queue message once encoded');
+    }
+    try {
+      await deps.enqueue(message);
+    } catch (error) {
+      throw new EnqueueError(error);
+    }
+    return acknowledged(deliveryId);
+  } catch (error) {
+    const response = errorResponse(error);
+    Object.assign(outcome, { statusCode: response.statusCode, reason: (error as Error)?.message, error });
+    return response;
+  } finally {
+    deps.observe?.(outcome);
+  }
+}
+
+/** A Lambda handler for one provider; `deps` is built on the first request (see functions/). */
+export const createWebhookHandler =
+  (provider: ProviderIngress, deps: () => IngressDeps): WebhookHandler =>
+  (event) =>
+    receiveWebhook(provider, event, deps());

@@ -1,0 +1,141 @@
+/**
+ * Bandwidth v1 consumer half: the deliveries stored for one call (hangup, answer, incomingcall, …)
+ * become its call record (shared/spec.md §2–§3). Only the hangup says the call ended.
+ */
+import type { Delivery } from '../../envelope';
+import { normalizeAddress } from '../../normalize/phone';
+import { parseIsoInstant, secondsBetween } from '../../normalize/time';
+import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
+import type { ProviderNormalizer } from '../types';
+
+type JsonObject = Readonly<Record<string, unknown>>;
+
+interface CallEvent {
+  delivery: Delivery;
+  body: JsonObject;
+}
+
+// A Map, not an object literal, so causes like "__proto__" or "toString" cannot hit the prototype.
+const OUTCOME_BY_CAUSE: ReadonlyMap<string, Outcome> = new Map([
+  ['NORMAL_CLEARING', 'completed'],
+  ['ORIGINATOR_CANCEL', 'canceled'],
+  ['USER_BUSY', 'busy'],
+  ['CALL_REJECTED', 'rejected'],
+  ['UNALLOCATED_NUMBER', 'invalid_number'],
+  ['NO_ANSWER', 'no_answer'],
+  ['NORMAL_TEMPORARY_FAILURE', 'failed'],
+]);
+
+/** Bandwidth documents any cause outside its list as an internal error, hence 'failed'. */
+export function outcomeOfCause(cause: unknown): Outcome {
+  return (typeof cause === 'string' && OUTCOME_BY_CAUSE.get(cause)) || 'failed';
+}
+
+const DIRECTIONS: ReadonlyMap<string, Direction> = new Map([
+  ['in', 'inbound'],
+  ['inbound', 'inbound'],
+  ['out', 'outbound'],
+  ['outbound', 'outbound'],
+]);
+
+const own = (body: JsonObject, key: string): unknown => (Object.hasOwn(body, key) ? body[key] : undefined);
+
+const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+function parseObject(text: string): JsonObject | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as JsonObject)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+const instant = (iso: string): number => {
+  const millis = Date.parse(iso);
+  return Number.isNaN(millis) ? Number.POSITIVE_INFINITY : millis;
+};
+
+/** Arrival order with total tie-breaks, so the pick never depends on the order deliveries came in. */
+function byArrival(a: Delivery, b: Delivery): number {
+  const [ta, tb] = [instant(a.receivedAt), instant(b.receivedAt)];
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return (
+    compareText(a.receivedAt, b.receivedAt) ||
+    compareText(a.deliveryId, b.deliveryId) ||
+    compareText(a.body, b.body)
+  );
+}
+
+/** The first value `read` finds, scanning events in arrival order. */
+function firstValue<T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null {
+  for (const event of events) {
+    const value = read(event.body);
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+function directionOf(events: readonly CallEvent[]): Direction | null {
+  const stated = firstValue(events, (body) => {
+    const value = own(body, 'direction');
+    return typeof value === 'string' ? (DIRECTIONS.get(value.toLowerCase()) ?? null) : null;
+  });
+  if (stated !== null) return stated;
+  // Bandwidth sends incomingcall only for calls that arrive at the user's number or SIP endpoint.
+  return events.some((event) => event.delivery.eventType === 'incomingcall') ? 'inbound' : null;
+}
+
+function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
+  const ordered = [...deliveries].sort(byArrival);
+  const events: CallEvent[] = [];
+  for (const delivery of ordered) {
+    const body = parseObject(delivery.body);
+    if (body !== null) events.push({ delivery, body });
+  }
+  const hangup = events.find((event) => event.delivery.eventType === 'hangup' && event.delivery.callId);
+  const callId = hangup?.delivery.callId;
+  const earliest = ordered[0];
+  if (hangup === undefined || !callId || earliest === undefined) return null;
+
+  const sameCall = events.filter((event) => event.delivery.callId === callId);
+  const ofType = (eventType: string) => sameCall.filter((event) => event.delivery.eventType === eventType);
+  const answers = ofType('answer');
+  const incoming = ofType('incomingcall');
+  const parties = sameCall.filter((event) => ['answer', 'incomingcall'].includes(event.delivery.eventType));
+  const address = (key: string) =>
+    normalizeAddress(own(hangup.body, key)) ??
+    firstValue(parties, (body) => normalizeAddress(own(body, key)));
+  const timeOf = (body: JsonObject) => parseIsoInstant(own(body, 'time'));
+
+  const endedAt = timeOf(hangup.body);
+  const answeredAt = firstValue(answers, timeOf);
+  const cause = own(hangup.body, 'cause');
+  const outcome = outcomeOfCause(cause);
+  return {
+    provider: 'bandwidth',
+    callId,
+    from: address('from'),
+    to: address('to'),
+    direction: directionOf(sameCall),
+    // v1 has no "call started" event; only an inbound call's incomingcall marks when it began.
+    startedAt: firstValue(incoming, timeOf),
+    answeredAt,
+    endedAt,
+    durationSeconds: secondsBetween(answeredAt, endedAt),
+    outcome,
+    answered: isAnswered(outcome),
+    hangupCause: typeof cause === 'string' ? cause : '',
+    receivedAt: earliest.receivedAt,
+    details: {
+      callUri: stringOrNull(own(hangup.body, 'callUri')),
+      callState: stringOrNull(own(hangup.body, 'callState')),
+    },
+  };
+}
+
+export const bandwidthNormalizer: ProviderNormalizer = { name: 'bandwidth', toCallRecord };

@@ -1,0 +1,176 @@
+/**
+ * CallKaro consumer half: the `call_ended` deliveries stored for one call become its record
+ * (shared/spec.md §2–§3). Never throws on odd field values; unreadable fields become null.
+ */
+import type { Delivery } from '../../envelope';
+import { normalizeAddress } from '../../normalize/phone';
+import { addSeconds, assertTimeZone, parseLocalTime } from '../../normalize/time';
+import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
+import type { ProviderNormalizer } from '../types';
+
+const PROVIDER = 'callkaro';
+const CALL_ENDED = 'call_ended';
+
+// A Map, not an object literal, so reasons like '__proto__' or 'toString' cannot hit inherited keys.
+const OUTCOME_BY_HANGUP_REASON: ReadonlyMap<string, Outcome> = new Map<string, Outcome>([
+  ['CLIENT_INITIATED', 'completed'],
+  ['PARTICIPANT_REMOVED', 'completed'],
+  ['SESSION_TIMEOUT', 'completed'],
+  ['VOICEMAIL_DETECTED', 'voicemail'],
+  ['USER_REJECTED', 'rejected'],
+  ['USER_UNAVAILABLE', 'no_answer'],
+  ['USER_UNRESPONSIVE', 'failed'],
+  ['INVALID_PHONE_NUMBER', 'invalid_number'],
+  ['OUTSIDE_TRIGGER_WINDOW', 'not_placed'],
+  ['DELETED_SCH_CALL_ALL', 'not_placed'],
+  ['DELETED_SCH_CALL_ONE', 'not_placed'],
+  ['PRE_CALL_FN_FAILED', 'not_placed'],
+  ['UNKNOWN', 'unknown'],
+]);
+
+/** spec.md §3: documented reasons map to their outcome; anything else (or nothing) is unknown. */
+export function outcomeOfHangupReason(reason: unknown): Outcome {
+  return (typeof reason === 'string' && OUTCOME_BY_HANGUP_REASON.get(reason)) || 'unknown';
+}
+
+type Json = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Own properties only, so a missing field never picks up something from Object.prototype. */
+const field = (data: Json, key: string): unknown => (Object.hasOwn(data, key) ? data[key] : undefined);
+
+const orNull = (value: unknown): unknown => (value === undefined ? null : value);
+
+function parseObject(body: string): Json | null {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return isRecord(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Library calls on untrusted values: an exception there must not drop the event, only the field. */
+function orNullOnError<T>(read: () => T | null): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}
+
+/** CallKaro sends digits as a string; a JSON number with the same digits means the same number. */
+function addressOf(value: unknown): string | null {
+  const text =
+    typeof value === 'number' && Number.isInteger(value) && value >= 0 ? BigInt(value).toString() : value;
+  return orNullOnError(() => normalizeAddress(text));
+}
+
+function durationOf(value: unknown): number | null {
+  const seconds =
+    typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+      ? Number(value)
+      : typeof value === 'number'
+        ? value
+        : Number.NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
+}
+
+const directionOf = (data: Json): Direction =>
+  field(data, 'name') === 'inbound' || field(data, 'try_count') === -1 ? 'inbound' : 'outbound';
+
+const timeOf = (delivery: Delivery): number => {
+  const ms = Date.parse(delivery.receivedAt);
+  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+};
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Earliest first; the later keys only break ties, so the order of the input never matters. */
+const byArrival = (a: Delivery, b: Delivery): number =>
+  timeOf(a) - timeOf(b) ||
+  compareStrings(a.receivedAt, b.receivedAt) ||
+  compareStrings(a.deliveryId, b.deliveryId) ||
+  compareStrings(a.body, b.body);
+
+function receivedAtOf(first: Delivery): string {
+  const ms = timeOf(first);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : first.receivedAt;
+}
+
+interface CallEnded {
+  delivery: Delivery;
+  callId: string;
+  data: Json;
+}
+
+function callEndedOf(delivery: Delivery): CallEnded | null {
+  const body = parseObject(delivery.body);
+  if (body === null || field(body, 'event') !== CALL_ENDED) return null;
+  const data = field(body, 'data');
+  if (!isRecord(data)) return null;
+  const callSid = field(data, 'callSid');
+  const callId = delivery.callId ?? (typeof callSid === 'string' && callSid !== '' ? callSid : null);
+  return callId === null ? null : { delivery, callId, data };
+}
+
+function detailsOf(data: Json): Record<string, unknown> {
+  // A fixed literal: untrusted keys are never used to assign into the details object.
+  return {
+    callType: orNull(field(data, 'name')),
+    agentId: orNull(field(data, 'agent')),
+    agentVersionId: orNull(field(data, 'versionId')),
+    batchId: orNull(field(data, 'batchId')),
+    recordingUrl: orNull(field(data, 'recordingUrl')),
+    transcription: orNull(field(data, 'transcription')),
+    metadata: orNull(field(data, 'call_metadata')),
+    tryCount: orNull(field(data, 'try_count')),
+    postCall: orNull(field(data, 'post_call')),
+    postCallDetail: orNull(field(data, 'post_call_detail')),
+    functionsCalled: orNull(field(data, 'functions_called')),
+    dispositionReason: orNull(field(data, 'disposition_reason')),
+    converted: orNull(field(data, 'conversion_status')),
+    nextCallScheduled: orNull(field(data, 'next_call_scheduled')),
+    callLink: orNull(field(data, 'call_link')),
+  };
+}
+
+export function createCallkaroNormalizer(timeZone: string): ProviderNormalizer {
+  const zone = assertTimeZone(timeZone);
+  return {
+    name: PROVIDER,
+    toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
+      const [first] = [...deliveries].sort(byArrival);
+      const events = deliveries.map(callEndedOf).filter((event): event is CallEnded => event !== null);
+      // Account- and agent-level webhooks send the same event twice: the earliest arrival wins.
+      const [chosen] = events.sort((a, b) => byArrival(a.delivery, b.delivery));
+      if (first === undefined || chosen === undefined) return null;
+      const { data, callId } = chosen;
+      const hangupReason = field(data, 'hangup_reason');
+      const outcome = outcomeOfHangupReason(hangupReason);
+      const startedAt = orNullOnError(() => parseLocalTime(field(data, 'time'), zone));
+      const durationSeconds = durationOf(field(data, 'call_duration'));
+      return {
+        provider: PROVIDER,
+        callId,
+        from: addressOf(field(data, 'from')),
+        to: addressOf(field(data, 'to')),
+        direction: directionOf(data),
+        startedAt,
+        // CallKaro reports no answer time, only when the call was made and how long it lasted.
+        answeredAt: null,
+        endedAt: orNullOnError(() => addSeconds(startedAt, durationSeconds)),
+        durationSeconds,
+        outcome,
+        answered: isAnswered(outcome),
+        hangupCause: typeof hangupReason === 'string' ? hangupReason : '',
+        receivedAt: receivedAtOf(first),
+        details: detailsOf(data),
+      };
+    },
+  };
+}
+
+export const callkaroNormalizer = createCallkaroNormalizer(process.env.CALLKARO_TIMEZONE || 'Asia/Kolkata');

@@ -1,0 +1,10 @@
+/** The consumer's view of the providers: a new provider adds its normalizer here. */
+
+import { bandwidthNormalizer } from './bandwidth/normalize';
+import { callkaroNormalizer } from './callkaro/normalize';
+import type { ProviderNormalizer } from './types';
+
+export const normalizers: Readonly<Record<string, ProviderNormalizer>> = Object.freeze({
+  [bandwidthNormalizer.name]: bandwidthNormalizer,
+  [callkaroNormalizer.name]: callkaroNormalizer,
+});

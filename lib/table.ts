@@ -1,0 +1,198 @@
+/**
+ * The calls table: key design and item ↔ domain mapping (no I/O here; see lib/store.ts).
+ *
+ *   pk = CALL#<provider>#<callId>  sk = RECORD                           the call record
+ *   pk = CALL#<provider>#<callId>  sk = DELIVERY#<receivedAt>#<id>       one raw delivery
+ *   pk = CALL#<provider>#<callId>  sk = PART#<id>#<n>                    overflow of a large raw body
+ *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<receivedAt>#<id>       a delivery about no call
+ *
+ * Records carry sparse GSI keys (fromKey, toKey, dayKey, agentKey, batchKey) and one shared
+ * sortKey = <time>#<provider>#<callId>, so every list is a Query ordered by time.
+ */
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Delivery } from './envelope';
+import type { CallRecord } from './record';
+import schema from './table-schema.json';
+
+export type Item = Record<string, AttributeValue>;
+
+export const TABLE_SCHEMA = schema;
+export const INDEX = {
+  from: 'byFrom',
+  to: 'byTo',
+  day: 'byDay',
+  agent: 'byAgent',
+  batch: 'byBatch',
+} as const;
+/** Writes of one day spread over this many byDay partitions; a day's list queries them all. */
+export const DAY_SHARDS = 8;
+
+export const RECORD_SK = 'RECORD';
+export const DELIVERY_PREFIX = 'DELIVERY#';
+export const callPk = (provider: string, callId: string) => `CALL#${provider}#${callId}`;
+export const deliveryPk = (delivery: Pick<Delivery, 'provider' | 'callId' | 'deliveryId'>) =>
+  delivery.callId === null
+    ? `DELIVERY#${delivery.provider}#${delivery.deliveryId}`
+    : callPk(delivery.provider, delivery.callId);
+const deliverySk = (d: Pick<Delivery, 'receivedAt' | 'deliveryId'>) =>
+  `${DELIVERY_PREFIX}${d.receivedAt}#${d.deliveryId}`;
+export const partPrefix = (deliveryId: string) => `PART#${deliveryId}#`;
+
+/** The instant a record is listed under: when the call ended, else started, else was received. */
+export const recordTime = (record: CallRecord): string =>
+  record.endedAt ?? record.startedAt ?? record.receivedAt;
+export const sortKeyOf = (record: CallRecord) => `${recordTime(record)}#${record.provider}#${record.callId}`;
+export const dayKey = (day: string, shard: number) => `${day}#${shard}`;
+
+/** FNV-1a: a stable, well-spread shard number from the call's identity. */
+export function shardOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % DAY_SHARDS;
+}
+
+// DynamoDB limits that untrusted payload values can hit: nesting depth 32, number range, key size.
+const MAX_DEPTH = 24;
+const MAX_INDEX_KEY_BYTES = 512;
+/** Below the 400 KB item limit with room for attribute names and index keys. */
+export const MAX_RECORD_BYTES = 350_000;
+const MAX_INLINE_BODY = 16_384;
+export const MAX_PART_BYTES = 350_000;
+
+const storableNumber = (n: number) => n === 0 || (Math.abs(n) < 9.9e125 && Math.abs(n) > 1e-129);
+
+/** A JSON value DynamoDB will accept: too deep, out-of-range or odd-keyed parts become JSON text. */
+export function toStorable(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return storableNumber(value) ? value : String(value);
+  if (typeof value !== 'object') return null;
+  if (depth >= MAX_DEPTH) return JSON.stringify(value);
+  if (Array.isArray(value)) return value.map((entry) => toStorable(entry, depth + 1));
+  const entries = Object.entries(value);
+  if (entries.some(([key]) => key === '' || key === '__proto__')) return JSON.stringify(value);
+  return Object.fromEntries(entries.map(([key, entry]) => [key, toStorable(entry, depth + 1)]));
+}
+
+const indexKey = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' && Buffer.byteLength(value) <= MAX_INDEX_KEY_BYTES
+    ? value
+    : undefined;
+
+export function recordToItem(record: CallRecord, version: number): Item {
+  const time = recordTime(record);
+  const keys = {
+    pk: callPk(record.provider, record.callId),
+    sk: RECORD_SK,
+    version,
+    sortKey: sortKeyOf(record),
+    dayKey: dayKey(time.slice(0, 10), shardOf(`${record.provider}#${record.callId}`)),
+    fromKey: indexKey(record.from),
+    toKey: indexKey(record.to),
+    agentKey: indexKey(record.details.agentId),
+    batchKey: indexKey(record.details.batchId),
+  };
+  let details = toStorable(record.details) as Record<string, unknown>;
+  let detailsTruncated = false;
+  // One call is one item: a record over the item limit keeps its full details only in the raw body.
+  if (Buffer.byteLength(JSON.stringify(details)) > MAX_RECORD_BYTES) {
+    details = Object.fromEntries(
+      Object.entries(details).filter(([, v]) => Buffer.byteLength(JSON.stringify(v) ?? '') < 16_384),
+    );
+    detailsTruncated = true;
+  }
+  return marshall(
+    { ...record, details, ...keys, ...(detailsTruncated && { detailsTruncated }) },
+    {
+      removeUndefinedValues: true,
+    },
+  );
+}
+
+export interface StoredRecord {
+  record: CallRecord;
+  version: number;
+  /** Large details were left out of the item; rebuild them from the raw deliveries. */
+  detailsTruncated: boolean;
+}
+
+export function itemToRecord(item: Item): StoredRecord {
+  const {
+    pk,
+    sk,
+    version,
+    sortKey,
+    dayKey,
+    fromKey,
+    toKey,
+    agentKey,
+    batchKey,
+    detailsTruncated,
+    ...record
+  } = unmarshall(item);
+  return {
+    record: record as CallRecord,
+    version: Number(version),
+    detailsTruncated: detailsTruncated === true,
+  };
+}
+
+/**
+ * A delivery as items: parts first, head last, so a reader that finds the head finds the whole body.
+ * Small bodies stay readable text; larger ones are Brotli-compressed; compressed bodies beyond one
+ * item's budget are split across PART items.
+ */
+export function deliveryToItems(delivery: Delivery): Item[] {
+  const pk = deliveryPk(delivery);
+  const head: Record<string, unknown> = {
+    pk,
+    sk: deliverySk(delivery),
+    deliveryId: delivery.deliveryId,
+    provider: delivery.provider,
+    receivedAt: delivery.receivedAt,
+    requestId: delivery.requestId,
+    eventType: delivery.eventType,
+    callId: delivery.callId,
+  };
+  if (Buffer.byteLength(delivery.body) <= MAX_INLINE_BODY)
+    return [marshall({ ...head, body: delivery.body })];
+  const compressed = brotliCompressSync(delivery.body, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 5,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+    },
+  });
+  if (compressed.length <= MAX_PART_BYTES) return [marshall({ ...head, bodyBrotli: compressed })];
+  const parts: Item[] = [];
+  for (let offset = 0, n = 0; offset < compressed.length; offset += MAX_PART_BYTES, n++) {
+    const chunk = compressed.subarray(offset, offset + MAX_PART_BYTES);
+    parts.push(
+      marshall({ pk, sk: `${partPrefix(delivery.deliveryId)}${String(n).padStart(4, '0')}`, chunk }),
+    );
+  }
+  return [...parts, marshall({ ...head, parts: parts.length })];
+}
+
+export const deliveryParts = (head: Item): number => Number(head.parts?.N ?? 0);
+
+/** Rebuilds a delivery from its head item and, when it has any, its parts in order. */
+export function itemsToDelivery(head: Item, parts: readonly Item[] = []): Delivery {
+  const h = unmarshall(head);
+  let body: string;
+  if (typeof h.body === 'string') body = h.body;
+  else {
+    const compressed =
+      parts.length > 0 ? Buffer.concat(parts.map((p) => p.chunk?.B ?? new Uint8Array())) : h.bodyBrotli;
+    body = brotliDecompressSync(compressed).toString('utf8');
+  }
+  return {
+    deliveryId: h.deliveryId,
+    provider: h.provider,
+    receivedAt: h.receivedAt,
+    requestId: h.requestId,
+    eventType: h.eventType,
+    callId: h.callId ?? null,
+    body,
+  };
+}
