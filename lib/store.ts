@@ -15,6 +15,7 @@ import {
   callPk,
   DELIVERY_PREFIX,
   deliveryParts,
+  deliveryPk,
   deliveryToItems,
   type Item,
   itemsToDelivery,
@@ -31,6 +32,8 @@ export const createDynamoClient = (config: DynamoDBClientConfig = {}): DynamoDBC
 export interface CallStore {
   putDelivery(delivery: Delivery): Promise<void>;
   loadDeliveries(provider: string, callId: string): Promise<Delivery[]>;
+  /** A delivery that concerns no call (e.g. a conference event), by its delivery id. */
+  loadOrphanDelivery(provider: string, deliveryId: string): Promise<Delivery | null>;
   getRecord(provider: string, callId: string): Promise<StoredRecord | null>;
   /** Writes the record only if its version is still `expectedVersion` (0: no record yet); false otherwise. */
   putRecord(record: CallRecord, expectedVersion: number): Promise<boolean>;
@@ -54,6 +57,28 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
     return items;
   };
 
+  const loadByPk = async (pk: string): Promise<Delivery[]> => {
+    const heads = await queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: DELIVERY_PREFIX } },
+      ConsistentRead: true,
+    });
+    return Promise.all(
+      heads.map(async (head) => {
+        if (deliveryParts(head) === 0) return itemsToDelivery(head);
+        const parts = await queryAll({
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': { S: pk },
+            ':prefix': { S: partPrefix(head.deliveryId?.S ?? '') },
+          },
+          ConsistentRead: true,
+        });
+        return itemsToDelivery(head, parts);
+      }),
+    );
+  };
+
   return {
     async putDelivery(delivery) {
       // Parts before head, one at a time: a head is only ever visible with its whole body stored.
@@ -63,26 +88,12 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
     },
 
     async loadDeliveries(provider, callId) {
-      const pk = callPk(provider, callId);
-      const heads = await queryAll({
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: DELIVERY_PREFIX } },
-        ConsistentRead: true,
-      });
-      return Promise.all(
-        heads.map(async (head) => {
-          if (deliveryParts(head) === 0) return itemsToDelivery(head);
-          const parts = await queryAll({
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: {
-              ':pk': { S: pk },
-              ':prefix': { S: partPrefix(head.deliveryId?.S ?? '') },
-            },
-            ConsistentRead: true,
-          });
-          return itemsToDelivery(head, parts);
-        }),
-      );
+      return loadByPk(callPk(provider, callId));
+    },
+
+    async loadOrphanDelivery(provider, deliveryId) {
+      const [delivery] = await loadByPk(deliveryPk({ provider, deliveryId, callId: null }));
+      return delivery ?? null;
     },
 
     async getRecord(provider, callId) {

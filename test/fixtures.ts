@@ -1,8 +1,11 @@
 /** Seed payloads, verbatim from shared/seeds. Tests get fresh copies so none can change another's. */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const fixturePath = (provider: string, name: string) => join(__dirname, 'fixtures', provider, `${name}.json`);
+const here = dirname(fileURLToPath(import.meta.url));
+
+const fixturePath = (provider: string, name: string) => join(here, 'fixtures', provider, `${name}.json`);
 
 /** The exact bytes of a fixture, as a provider would send them. */
 export const rawFixture = (provider: string, name: string): string =>

@@ -1,0 +1,51 @@
+/**
+ * The deployed pipeline wired to any SQS/DynamoDB endpoint (emulated or real): the local stack,
+ * the tests and the benchmarks all run exactly these handlers and adapters.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { type ConsumerDeps, type ConsumerHandler, createConsumerHandler } from '../consumer';
+import { createWebhookHandler, type IngressDeps, type WebhookHandler } from '../ingress';
+import { normalizers } from '../providers/registry';
+import type { ProviderIngress } from '../providers/types';
+import { buildEnqueue } from '../queue';
+import { staticSecrets } from '../secrets';
+import { buildCallStore, type CallStore } from '../store';
+import { ensureQueues, ensureTable, type QueueUrls } from './emulators';
+
+export interface LocalPipelineOptions {
+  sqs: SQSClient;
+  dynamo: DynamoDBClient;
+  tableName: string;
+  queueNames: { queue: string; deadLetterQueue: string };
+  queueOverrides?: { visibilityTimeout?: number; maxReceiveCount?: number };
+  /** Wraps the ingress dependencies (e.g. to observe outcomes or inject faults). */
+  ingressDeps?: (deps: IngressDeps) => IngressDeps;
+  consumerDeps?: (deps: ConsumerDeps) => ConsumerDeps;
+}
+
+export interface LocalPipeline {
+  tableName: string;
+  queueUrls: QueueUrls;
+  store: CallStore;
+  webhookHandler(provider: ProviderIngress, secrets: readonly string[]): WebhookHandler;
+  consumer: ConsumerHandler;
+}
+
+export async function createLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  await ensureTable(options.dynamo, options.tableName);
+  const queueUrls = await ensureQueues(options.sqs, options.queueNames, options.queueOverrides);
+  const store = buildCallStore(options.dynamo, options.tableName);
+  const enqueue = buildEnqueue(options.sqs, queueUrls.queueUrl);
+  const consumerDeps = (options.consumerDeps ?? ((d) => d))({ store, normalizers });
+  return {
+    tableName: options.tableName,
+    queueUrls,
+    store,
+    webhookHandler: (provider, secrets) => {
+      const deps = (options.ingressDeps ?? ((d) => d))({ secrets: staticSecrets(secrets), enqueue });
+      return createWebhookHandler(provider, () => deps);
+    },
+    consumer: createConsumerHandler(() => consumerDeps),
+  };
+}

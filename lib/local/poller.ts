@@ -1,0 +1,130 @@
+/**
+ * What Lambda's SQS event source mapping does, for the local stack and tests: long-poll the queue,
+ * hand the consumer a genuine SQS batch event, delete what succeeded and leave the reported
+ * failures to reappear after the visibility timeout (and reach the DLQ by the queue's redrive).
+ */
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ConsumerHandler } from '../consumer';
+import { LOCAL_REGION } from './emulators';
+
+export interface QueuePoller {
+  /** Resolves once the queue has no visible or in-flight messages left (or after `timeoutMs`). */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startQueuePoller({
+  sqs,
+  queueUrl,
+  consumer,
+  batchSize = 10,
+  waitSeconds = 1,
+  onError = (error: unknown) => console.error('consumer poll failed:', (error as Error).message),
+}: {
+  sqs: SQSClient;
+  queueUrl: string;
+  consumer: ConsumerHandler;
+  batchSize?: number;
+  waitSeconds?: number;
+  onError?: (error: unknown) => void;
+}): Promise<QueuePoller> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const queueArn = Attributes?.QueueArn ?? queueUrl;
+  let running = true;
+  const abort = new AbortController();
+
+  const pollOnce = async () => {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: batchSize,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+      }),
+      { abortSignal: abort.signal },
+    );
+    if (Messages.length === 0) return;
+    const records: SQSRecord[] = Messages.map((m) => ({
+      messageId: m.MessageId ?? '',
+      receiptHandle: m.ReceiptHandle ?? '',
+      body: m.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
+        SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
+        SenderId: m.Attributes?.SenderId ?? 'local',
+        ApproximateFirstReceiveTimestamp:
+          m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: m.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: queueArn,
+      awsRegion: LOCAL_REGION,
+    }));
+    const event: SQSEvent = { Records: records };
+    let failed: Set<string>;
+    try {
+      const response = await consumer(event);
+      failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    } catch (error) {
+      // A thrown handler fails the whole batch, as on Lambda.
+      onError(error);
+      failed = new Set(records.map((r) => r.messageId));
+    }
+    const done = records.filter((r) => !failed.has(r.messageId));
+    if (done.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+    }
+  };
+
+  const loop = (async () => {
+    while (running) {
+      try {
+        await pollOnce();
+      } catch (error) {
+        if (!running) break;
+        onError(error);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  })();
+
+  const countMessages = async () => {
+    const { Attributes: a } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  };
+
+  return {
+    async drain(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && (await countMessages()) > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async stop() {
+      running = false;
+      abort.abort();
+      await loop;
+    },
+  };
+}

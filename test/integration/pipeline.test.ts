@@ -1,0 +1,220 @@
+/**
+ * The real handlers end to end on in-process fauxqs + dynalite with the real AWS SDK:
+ * webhook → SQS → consumer → DynamoDB, and the raw deliveries kept alongside.
+ */
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bandwidthHangup, callkaroCallEnded, rawFixture } from '../fixtures';
+import { bandwidthRequest, callkaroRequest, jsonBody } from '../support/requests';
+import { startTestStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+beforeEach(async () => {
+  stack = await startTestStack();
+});
+afterEach(async () => {
+  await stack.stop();
+});
+
+const receiveAll = async () => {
+  const { Messages = [] } = await stack.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: stack.queueUrls.queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+    }),
+  );
+  return Messages;
+};
+
+describe('webhook → SQS → consumer → DynamoDB', () => {
+  it('turns the Bandwidth seed hangup into one normalized record and keeps the raw body byte for byte', async () => {
+    // Prepare
+    const raw = rawFixture('bandwidth', 'hangup');
+    const poller = await stack.startPoller();
+
+    // Act
+    const response = await stack.bandwidth(bandwidthRequest(raw));
+    await poller.drain();
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(jsonBody(response)).toEqual({ received: true, id: expect.any(String) });
+    const stored = await stack.store.getRecord('bandwidth', '{callId}');
+    expect(stored?.record).toEqual({
+      provider: 'bandwidth',
+      callId: '{callId}',
+      from: '+13233326955',
+      to: '+13233326955',
+      direction: null,
+      startedAt: null,
+      answeredAt: null,
+      endedAt: '2012-11-14T15:56:12.636Z',
+      durationSeconds: null,
+      outcome: 'completed',
+      answered: true,
+      hangupCause: 'NORMAL_CLEARING',
+      receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      details: {
+        callUri: 'https://api.catapult.inetwork.com/v1/users/{userId}/calls/{callId}',
+        callState: null,
+      },
+    });
+    const deliveries = await stack.store.loadDeliveries('bandwidth', '{callId}');
+    expect(deliveries.map((d) => d.body)).toEqual([raw]);
+    expect(deliveries[0]?.deliveryId).toBe(jsonBody(response).id);
+  });
+
+  it('turns the CallKaro seed into one record with IST converted to UTC and E.164 numbers', async () => {
+    // Prepare
+    const raw = rawFixture('callkaro', 'call-ended');
+    const poller = await stack.startPoller();
+
+    // Act
+    const response = await stack.callkaro(callkaroRequest(raw));
+    await poller.drain();
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const stored = await stack.store.getRecord('callkaro', '2303fa770b666a64ab1694c1e');
+    expect(stored?.record).toMatchObject({
+      provider: 'callkaro',
+      from: '+919876543210',
+      to: '+918765432109',
+      direction: 'outbound',
+      startedAt: '2025-12-19T10:31:07.000Z',
+      endedAt: '2025-12-19T10:33:07.000Z',
+      durationSeconds: 120,
+      outcome: 'completed',
+      answered: true,
+      hangupCause: 'CLIENT_INITIATED',
+      details: expect.objectContaining({
+        agentId: '6803fa770b666a64ab1694c1e',
+        tryCount: 0,
+        converted: true,
+      }),
+    });
+  });
+
+  it('keeps one record when CallKaro sends the same event to the account and agent URLs', async () => {
+    // Prepare
+    const raw = rawFixture('callkaro', 'call-ended');
+    const poller = await stack.startPoller();
+
+    // Act
+    const [account, agent] = await Promise.all([
+      stack.callkaro(callkaroRequest(raw, { token: 'ck-token-current' })),
+      stack.callkaro(callkaroRequest(raw, { token: 'ck-token-next' })),
+    ]);
+    await poller.drain();
+
+    // Assess
+    expect([account.statusCode, agent.statusCode]).toEqual([200, 200]);
+    const stored = await stack.store.getRecord('callkaro', '2303fa770b666a64ab1694c1e');
+    expect(stored?.version).toBe(1);
+    expect(await stack.store.loadDeliveries('callkaro', '2303fa770b666a64ab1694c1e')).toHaveLength(2);
+  });
+
+  it.each([
+    ['answer before hangup', ['answer', 'hangup']],
+    ['hangup before answer', ['hangup', 'answer']],
+  ])('gives the same record when the %s is processed first', async (_name, order) => {
+    // Prepare
+    const hangup = { ...bandwidthHangup(), callId: 'c-42', time: '2024-03-01T10:05:30.000Z' };
+    const answer = {
+      ...bandwidthHangup(),
+      eventType: 'answer',
+      callId: 'c-42',
+      time: '2024-03-01T10:00:00.000Z',
+    };
+    const events: Record<string, object> = { answer, hangup };
+    const poller = await stack.startPoller();
+
+    // Act
+    for (const name of order) {
+      expect(
+        (await stack.bandwidth(bandwidthRequest(events[name] as Record<string, unknown>))).statusCode,
+      ).toBe(200);
+      await poller.drain();
+    }
+
+    // Assess
+    const stored = await stack.store.getRecord('bandwidth', 'c-42');
+    expect(stored?.record).toMatchObject({
+      answeredAt: '2024-03-01T10:00:00.000Z',
+      endedAt: '2024-03-01T10:05:30.000Z',
+      durationSeconds: 330,
+      outcome: 'completed',
+    });
+  });
+
+  it('acknowledges events that concern no call and keeps them, without making a record', async () => {
+    // Prepare
+    const conference = {
+      eventType: 'conference',
+      conferenceId: 'conf-1',
+      status: 'created',
+      time: '2024-03-01T10:00:00Z',
+    };
+    const poller = await stack.startPoller();
+
+    // Act
+    const response = await stack.bandwidth(bandwidthRequest(conference));
+    await poller.drain();
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const kept = await stack.store.loadOrphanDelivery('bandwidth', jsonBody(response).id);
+    expect(kept?.body).toBe(JSON.stringify(conference));
+    expect(kept?.callId).toBeNull();
+  });
+
+  it('answers 503 and enqueues nothing when SQS is unreachable', async () => {
+    // Prepare
+    await stack.sqsEmulator.stop();
+
+    // Act
+    const started = Date.now();
+    const response = await stack.callkaro(callkaroRequest(callkaroCallEnded()));
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(jsonBody(response).error).toMatch(/retry/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('reports only the poisoned message of a batch as failed and stores its batch-mates', async () => {
+    // Prepare
+    await stack.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.queueUrls.queueUrl, MessageBody: 'not an envelope' }),
+    );
+    expect((await stack.callkaro(callkaroRequest(callkaroCallEnded()))).statusCode).toBe(200);
+    const messages = await receiveAll();
+    expect(messages).toHaveLength(2);
+    const poisoned = messages.find((m) => m.Body === 'not an envelope');
+
+    // Act
+    const result = await stack.consumer({
+      Records: messages.map((m) => ({
+        messageId: m.MessageId ?? '',
+        receiptHandle: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '0',
+          SenderId: 'x',
+          ApproximateFirstReceiveTimestamp: '0',
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:deliveries',
+        awsRegion: 'us-east-1',
+      })),
+    });
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: poisoned?.MessageId }]);
+    expect(await stack.store.getRecord('callkaro', '2303fa770b666a64ab1694c1e')).not.toBeNull();
+  });
+});
