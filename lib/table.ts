@@ -63,15 +63,24 @@ export const MAX_PART_BYTES = 350_000;
 
 const storableNumber = (n: number) => n === 0 || (Math.abs(n) < 9.9e125 && Math.abs(n) > 1e-129);
 
+/** JSON.parse accepts nesting that JSON.stringify cannot walk back (stack overflow); the raw body keeps it. */
+function jsonTextOrNote(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '[too deeply nested to store here; see the raw delivery]';
+  }
+}
+
 /** A JSON value DynamoDB will accept: too deep, out-of-range or odd-keyed parts become JSON text. */
 export function toStorable(value: unknown, depth = 0): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return storableNumber(value) ? value : String(value);
   if (typeof value !== 'object') return null;
-  if (depth >= MAX_DEPTH) return JSON.stringify(value);
+  if (depth >= MAX_DEPTH) return jsonTextOrNote(value);
   if (Array.isArray(value)) return value.map((entry) => toStorable(entry, depth + 1));
   const entries = Object.entries(value);
-  if (entries.some(([key]) => key === '' || key === '__proto__')) return JSON.stringify(value);
+  if (entries.some(([key]) => key === '' || key === '__proto__')) return jsonTextOrNote(value);
   return Object.fromEntries(entries.map(([key, entry]) => [key, toStorable(entry, depth + 1)]));
 }
 

@@ -1,0 +1,195 @@
+/**
+ * `serverless package` offline, then the CloudFormation template it would deploy: routes, queue and
+ * DLQ, batch failure reporting, table protection, runtime and least-privilege IAM per function.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import queueSettings from '../../lib/queue-settings.json';
+import tableSchema from '../../lib/table-schema.json';
+
+// CloudFormation JSON is untyped; the assertions below are what check its shape.
+// biome-ignore lint/suspicious/noExplicitAny: template properties are arbitrary JSON
+type Json = any;
+type Resource = { Type: string; Properties: Record<string, Json>; DependsOn?: unknown };
+type Template = { Resources: Record<string, Resource> };
+
+const run = promisify(execFile);
+let dir: string;
+const templates: Record<string, Template> = {};
+
+async function packageStage(stage: string): Promise<Template> {
+  const out = join(dir, stage);
+  await run('npx', ['serverless', 'package', '--stage', stage, '--package', out], {
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    timeout: 120_000,
+  });
+  return JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sls-package-'));
+  // Sequential: two esbuild runs at once on two cores gain nothing.
+  templates.dev = await packageStage('dev');
+  templates.prod = await packageStage('prod');
+}, 240_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ofType = (t: Template, type: string) =>
+  Object.entries(t.Resources).filter(([, r]) => r.Type === type) as [string, Resource][];
+const resource = (t: Template, name: string) => {
+  const found = t.Resources[name];
+  if (!found) throw new Error(`template has no ${name}`);
+  return found;
+};
+const statementsOf = (role: Resource) =>
+  role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement) as {
+    Effect: string;
+    Action: string[];
+    Resource: unknown;
+  }[];
+
+describe('packaged CloudFormation template', () => {
+  it('routes POST /webhooks/bandwidth and POST /webhooks/callkaro/{token} to their functions', () => {
+    // Prepare
+    const routes = ofType(templates.dev as Template, 'AWS::ApiGatewayV2::Route').map(
+      ([, r]) => r.Properties.RouteKey,
+    );
+
+    // Assess
+    expect(routes.sort()).toEqual(['POST /webhooks/bandwidth', 'POST /webhooks/callkaro/{token}']);
+  });
+
+  it('runs every function on nodejs22.x with its own role', () => {
+    const functions = ofType(templates.dev as Template, 'AWS::Lambda::Function');
+    expect(functions.map(([name]) => name).sort()).toEqual([
+      'BandwidthWebhookLambdaFunction',
+      'CallkaroWebhookLambdaFunction',
+      'ConsumerLambdaFunction',
+    ]);
+    for (const [, fn] of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    const roles = functions.map(([, fn]) => fn.Properties.Role['Fn::GetAtt'][0]);
+    expect(new Set(roles).size).toBe(3);
+  });
+
+  it('gives the deliveries queue 1 MiB messages, encryption and a redrive to the DLQ', () => {
+    const queue = resource(templates.dev as Template, 'DeliveriesQueue').Properties;
+    const consumer = resource(templates.dev as Template, 'ConsumerLambdaFunction').Properties;
+    expect(queue.MaximumMessageSize).toBe(1_048_576);
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['DeliveriesDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: queueSettings.maxReceiveCount,
+    });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumer.Timeout);
+    expect(
+      resource(templates.dev as Template, 'DeliveriesDeadLetterQueue').Properties.MaximumMessageSize,
+    ).toBe(1_048_576);
+  });
+
+  it('feeds the consumer from the queue with ReportBatchItemFailures and a concurrency cap', () => {
+    const [[, mapping]] = ofType(templates.dev as Template, 'AWS::Lambda::EventSourceMapping') as [
+      [string, Resource],
+    ];
+    expect(mapping.Properties.EventSourceArn).toEqual({ 'Fn::GetAtt': ['DeliveriesQueue', 'Arn'] });
+    expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+  });
+
+  it('creates the table with the shared key schema and indexes, PITR and encryption', () => {
+    const table = resource(templates.dev as Template, 'CallsTable').Properties;
+    expect(table.KeySchema).toEqual(tableSchema.KeySchema);
+    expect(table.GlobalSecondaryIndexes).toEqual(tableSchema.GlobalSecondaryIndexes);
+    expect(table.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName)).toEqual([
+      'byFrom',
+      'byTo',
+      'byDay',
+      'byAgent',
+      'byBatch',
+    ]);
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.SSESpecification).toEqual({ SSEEnabled: true });
+  });
+
+  it('protects the prod table from deletion but not the dev one', () => {
+    expect(resource(templates.prod as Template, 'CallsTable').Properties.DeletionProtectionEnabled).toBe(
+      true,
+    );
+    expect(resource(templates.dev as Template, 'CallsTable').Properties.DeletionProtectionEnabled).toBe(
+      false,
+    );
+  });
+
+  it('names every stateful resource after the stage', () => {
+    for (const [stage, template] of Object.entries(templates)) {
+      expect(resource(template, 'CallsTable').Properties.TableName).toBe(`call-intake-${stage}-calls`);
+      expect(resource(template, 'DeliveriesQueue').Properties.QueueName).toBe(
+        `call-intake-${stage}-deliveries`,
+      );
+    }
+  });
+
+  it.each([
+    [
+      'BandwidthWebhookRole',
+      ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter'],
+    ],
+    [
+      'CallkaroWebhookRole',
+      ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter'],
+    ],
+    [
+      'ConsumerRole',
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ],
+    ],
+  ])('grants %s only the actions it needs, on named resources', (roleName, expected) => {
+    // Prepare
+    const statements = statementsOf(resource(templates.dev as Template, roleName));
+
+    // Assess
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual(expected);
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      expect(statement.Action.every((action) => !action.includes('*'))).toBe(true);
+      expect(statement.Resource).not.toBe('*');
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/"\*"|:\*"$/);
+    }
+  });
+
+  it('scopes each webhook to its own secret parameter and the consumer to the table without indexes', () => {
+    const ssmResource = (role: string) =>
+      JSON.stringify(
+        statementsOf(resource(templates.dev as Template, role)).find((s) =>
+          s.Action.includes('ssm:GetParameter'),
+        )?.Resource,
+      );
+    expect(ssmResource('BandwidthWebhookRole')).toContain('/call-intake/dev/bandwidth/webhook-secrets');
+    expect(ssmResource('CallkaroWebhookRole')).toContain('/call-intake/dev/callkaro/webhook-secrets');
+    const dynamo = statementsOf(resource(templates.dev as Template, 'ConsumerRole')).find((s) =>
+      s.Action.includes('dynamodb:PutItem'),
+    );
+    expect(dynamo?.Resource).toEqual({ 'Fn::GetAtt': ['CallsTable', 'Arn'] });
+  });
+
+  it('throttles the HTTP API stage', () => {
+    const [[, stage]] = ofType(templates.dev as Template, 'AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+    expect(stage.Properties.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(stage.Properties.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+});

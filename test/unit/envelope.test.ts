@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Delivery,
+  decodeEnvelope,
+  encodeEnvelope,
+  MAX_BODY_BYTES,
+  MAX_MESSAGE_BYTES,
+} from '../../lib/envelope';
+import { InvalidEnvelopeError } from '../../lib/errors';
+import { rawFixture } from '../fixtures';
+
+const delivery = (body: string): Delivery => ({
+  deliveryId: '6f1c2d4e-0000-4000-8000-000000000001',
+  provider: 'callkaro',
+  receivedAt: '2025-12-19T10:33:08.123Z',
+  requestId: 'req-1',
+  eventType: 'call_ended',
+  callId: '2303fa770b666a64ab1694c1e',
+  body,
+});
+
+describe('queue envelope', () => {
+  it('carries the raw body byte for byte after a one-line header', () => {
+    // Prepare
+    const raw = rawFixture('callkaro', 'call-ended');
+
+    // Act
+    const message = encodeEnvelope(delivery(raw));
+
+    // Assess
+    expect(message.endsWith(`\n${raw}`)).toBe(true);
+    expect(decodeEnvelope(message)).toEqual(delivery(raw));
+  });
+
+  it('carries bodies with characters SQS rejects as base64 and restores them exactly', () => {
+    const body = '{"note":"\uFFFE\uFFFF"}';
+    const message = encodeEnvelope(delivery(body));
+    expect(message).not.toContain('\uFFFF');
+    expect(decodeEnvelope(message).body).toBe(body);
+  });
+
+  it('leaves exactly 1 KiB of a 1 MiB message for the header', () => {
+    expect(MAX_MESSAGE_BYTES).toBe(1_048_576);
+    expect(MAX_BODY_BYTES).toBe(1_047_552);
+  });
+
+  it.each([
+    ['no header line', 'just text'],
+    ['a header that is not JSON', '{nope\n{}'],
+    ['an unknown version', '{"v":2}\n{}'],
+    [
+      'a missing delivery id',
+      JSON.stringify({
+        ...JSON.parse(encodeEnvelope(delivery('{}')).split('\n')[0] as string),
+        deliveryId: '',
+      }) + '\n{}',
+    ],
+    [
+      'an empty call id',
+      JSON.stringify({ ...JSON.parse(encodeEnvelope(delivery('{}')).split('\n')[0] as string), callId: '' }) +
+        '\n{}',
+    ],
+    [
+      'a receivedAt that is no time',
+      JSON.stringify({
+        ...JSON.parse(encodeEnvelope(delivery('{}')).split('\n')[0] as string),
+        receivedAt: 'soon',
+      }) + '\n{}',
+    ],
+  ])('rejects a message with %s as an invalid envelope', (_name, message) => {
+    expect(() => decodeEnvelope(message)).toThrow(InvalidEnvelopeError);
+  });
+});

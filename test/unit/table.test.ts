@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import type { Delivery } from '../../lib/envelope';
+import type { CallRecord } from '../../lib/record';
+import {
+  DAY_SHARDS,
+  deliveryToItems,
+  itemsToDelivery,
+  itemToRecord,
+  MAX_RECORD_BYTES,
+  recordToItem,
+  shardOf,
+  toStorable,
+} from '../../lib/table';
+
+const record = (over: Partial<CallRecord> = {}): CallRecord => ({
+  provider: 'callkaro',
+  callId: 'c1',
+  from: '+919876543210',
+  to: '+918765432109',
+  direction: 'outbound',
+  startedAt: '2025-12-19T10:31:07.000Z',
+  answeredAt: null,
+  endedAt: '2025-12-19T10:33:07.000Z',
+  durationSeconds: 120,
+  outcome: 'completed',
+  answered: true,
+  hangupCause: 'CLIENT_INITIATED',
+  receivedAt: '2025-12-19T10:33:08.000Z',
+  details: { agentId: 'agent-1', batchId: 'batch-1', transcription: 'hello' },
+  ...over,
+});
+
+const delivery = (body: string): Delivery => ({
+  deliveryId: 'd1',
+  provider: 'callkaro',
+  receivedAt: '2025-12-19T10:33:08.000Z',
+  requestId: 'r1',
+  eventType: 'call_ended',
+  callId: 'c1',
+  body,
+});
+
+describe('record items', () => {
+  it('round-trips a record and sets the index keys from its parties, agent, batch and end time', () => {
+    // Act
+    const item = recordToItem(record(), 1);
+
+    // Assess
+    expect(item.fromKey).toEqual({ S: '+919876543210' });
+    expect(item.toKey).toEqual({ S: '+918765432109' });
+    expect(item.agentKey).toEqual({ S: 'agent-1' });
+    expect(item.batchKey).toEqual({ S: 'batch-1' });
+    expect(item.sortKey).toEqual({ S: '2025-12-19T10:33:07.000Z#callkaro#c1' });
+    expect(item.dayKey?.S).toMatch(/^2025-12-19#[0-7]$/);
+    expect(itemToRecord(item)).toEqual({ record: record(), version: 1, detailsTruncated: false });
+  });
+
+  it('lists a call whose times could not be read under the time it was received', () => {
+    const item = recordToItem(record({ startedAt: null, endedAt: null }), 1);
+    expect(item.sortKey?.S).toBe('2025-12-19T10:33:08.000Z#callkaro#c1');
+  });
+
+  it('leaves out index keys that are absent or too long to be a DynamoDB key', () => {
+    const item = recordToItem(record({ from: null, to: 'x'.repeat(2_000), details: {} }), 1);
+    expect(item.fromKey).toBeUndefined();
+    expect(item.toKey).toBeUndefined();
+    expect(item.agentKey).toBeUndefined();
+  });
+
+  it('keeps an oversized record within one item by leaving its large details to the raw body', () => {
+    // Prepare
+    const huge = record({ details: { agentId: 'agent-1', transcription: 'नमस्ते '.repeat(60_000) } });
+
+    // Act
+    const item = recordToItem(huge, 1);
+
+    // Assess
+    expect(JSON.stringify(item).length).toBeLessThan(MAX_RECORD_BYTES);
+    expect(itemToRecord(item)).toMatchObject({
+      detailsTruncated: true,
+      record: { details: { agentId: 'agent-1' } },
+    });
+  });
+
+  it('spreads one day over every shard', () => {
+    const shards = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`callkaro#call-${i}`)));
+    expect(shards.size).toBe(DAY_SHARDS);
+  });
+});
+
+describe('values DynamoDB would refuse', () => {
+  it.each([
+    ['numbers beyond its range', 1e300, '1e+300'],
+    ['maps with an empty key', { '': 1 }, '{"":1}'],
+  ])('stores %s as JSON text', (_name, value, expected) => {
+    const stored = toStorable({ v: value }) as { v: unknown };
+    expect(stored.v).toEqual(expected);
+  });
+
+  it('stores nesting deeper than DynamoDB allows (32) as JSON text below that depth', () => {
+    // Prepare
+    const depthOf = (v: unknown): number => (Array.isArray(v) ? 1 + Math.max(0, ...v.map(depthOf)) : 0);
+
+    // Act
+    const stored = toStorable(JSON.parse(`${'['.repeat(10_000)}${']'.repeat(10_000)}`));
+
+    // Assess
+    expect(depthOf(stored)).toBeLessThan(32);
+    expect(JSON.stringify(stored)).toContain('"[[[');
+  });
+
+  it('keeps ordinary JSON as it is', () => {
+    const value = { a: [1, 'two', { three: true }], b: null, c: 1.5 };
+    expect(toStorable(value)).toEqual(value);
+  });
+});
+
+/** DynamoDB's item size: attribute names plus values (binary by length, the rest as JSON text). */
+const itemBytes = (item: Record<string, { B?: Uint8Array }>) =>
+  Object.entries(item).reduce(
+    (sum, [name, value]) => sum + name.length + (value.B ? value.B.length : JSON.stringify(value).length),
+    0,
+  );
+
+describe('delivery items', () => {
+  it.each([
+    ['a small body as text', 'x'.repeat(100), 1],
+    ['a compressible large body compressed in one item', `"${'नमस्ते '.repeat(50_000)}"`, 1],
+    [
+      'an incompressible large body across parts',
+      JSON.stringify(
+        Buffer.from(Array.from({ length: 700_000 }, () => Math.floor(Math.random() * 256))).toString(
+          'base64',
+        ),
+      ),
+      4,
+    ],
+  ])('stores %s and restores it exactly', (_name, body, items) => {
+    // Act
+    const stored = deliveryToItems(delivery(body));
+    const head = stored.at(-1);
+    const parts = stored.slice(0, -1);
+
+    // Assess
+    expect(stored).toHaveLength(items);
+    for (const item of stored) expect(itemBytes(item)).toBeLessThan(400_000);
+    expect(itemsToDelivery(head as never, parts)).toEqual(delivery(body));
+  });
+});
