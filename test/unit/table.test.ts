@@ -97,16 +97,19 @@ describe('values DynamoDB would refuse', () => {
     expect(stored.v).toEqual(expected);
   });
 
+  const depthOf = (v: unknown): number => (Array.isArray(v) ? 1 + Math.max(0, ...v.map(depthOf)) : 0);
+  const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+
   it('stores nesting deeper than DynamoDB allows (32) as JSON text below that depth', () => {
-    // Prepare
-    const depthOf = (v: unknown): number => (Array.isArray(v) ? 1 + Math.max(0, ...v.map(depthOf)) : 0);
-
-    // Act
-    const stored = toStorable(JSON.parse(`${'['.repeat(10_000)}${']'.repeat(10_000)}`));
-
-    // Assess
+    const stored = toStorable(nested(40));
     expect(depthOf(stored)).toBeLessThan(32);
     expect(JSON.stringify(stored)).toContain('"[[[');
+  });
+
+  it('stores nesting too deep even for JSON.stringify (10,000 levels) as a note instead of crashing', () => {
+    const stored = toStorable(nested(10_000));
+    expect(depthOf(stored)).toBeLessThan(32);
+    expect(JSON.stringify(stored)).toContain('see the raw delivery');
   });
 
   it('keeps ordinary JSON as it is', () => {
