@@ -1,0 +1,50 @@
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { describe, expect, it } from 'vitest';
+import { ServiceUnavailableError } from '../../lib/errors';
+import { parseSecretList, ssmSecretSource } from '../../lib/secrets';
+
+/** A stand-in for the Powertools SSM provider: answers from a script of values or errors. */
+function scriptedProvider(answers: (string | Error)[]) {
+  const calls: { name: string; options: unknown }[] = [];
+  const provider = {
+    get: async (name: string, options: unknown) => {
+      calls.push({ name, options });
+      const next = answers.shift();
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  } as unknown as SSMProvider;
+  return { provider, calls };
+}
+
+describe('webhook secrets', () => {
+  it('reads one secret per line, current first, and at most two', () => {
+    expect(parseSecretList('current\r\n\n  next  \nthird')).toEqual(['current', 'next']);
+  });
+
+  it('asks SSM for the decrypted parameter with a bounded cache age', async () => {
+    const { provider, calls } = scriptedProvider(['user:pass\nuser:next']);
+    const secrets = ssmSecretSource('/call-intake/dev/bandwidth/webhook-secrets', {
+      provider,
+      maxAgeSeconds: 60,
+    });
+    expect(await secrets()).toEqual(['user:pass', 'user:next']);
+    expect(calls).toEqual([
+      { name: '/call-intake/dev/bandwidth/webhook-secrets', options: { decrypt: true, maxAge: 60 } },
+    ]);
+  });
+
+  it('keeps serving the last secrets it read when a refresh fails', async () => {
+    const { provider } = scriptedProvider(['token-a', new Error('throttled')]);
+    const secrets = ssmSecretSource('/p', { provider });
+    await secrets();
+    expect(await secrets()).toEqual(['token-a']);
+  });
+
+  it('fails with a retryable 503 error when it never could read them', async () => {
+    const { provider } = scriptedProvider([new Error('AccessDenied')]);
+    const error = await ssmSecretSource('/p', { provider })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect((error as ServiceUnavailableError).statusCode).toBe(503);
+  });
+});
