@@ -59,6 +59,7 @@ const MAX_INDEX_KEY_BYTES = 512;
 /** Below the 400 KB item limit with room for attribute names and index keys. */
 export const MAX_RECORD_BYTES = 350_000;
 const MAX_INLINE_BODY = 16_384;
+const MAX_FIELD_CHARS = 1_024;
 export const MAX_PART_BYTES = 350_000;
 
 const storableNumber = (n: number) => n === 0 || (Math.abs(n) < 9.9e125 && Math.abs(n) > 1e-129);
@@ -111,8 +112,19 @@ export function recordToItem(record: CallRecord, version: number): Item {
     );
     detailsTruncated = true;
   }
+  // Provider strings are unbounded; a record keeps the first KiB and the raw body keeps the rest.
+  const clip = (value: string | null) => {
+    if (value === null || value.length <= MAX_FIELD_CHARS) return value;
+    detailsTruncated = true;
+    return value.slice(0, MAX_FIELD_CHARS);
+  };
+  const clipped = {
+    from: clip(record.from),
+    to: clip(record.to),
+    hangupCause: clip(record.hangupCause) as string,
+  };
   return marshall(
-    { ...record, details, ...keys, ...(detailsTruncated && { detailsTruncated }) },
+    { ...record, ...clipped, details, ...keys, ...(detailsTruncated && { detailsTruncated }) },
     {
       removeUndefinedValues: true,
     },

@@ -82,6 +82,12 @@ describe('record items', () => {
     });
   });
 
+  it('clips unbounded provider strings and marks the record for a rebuild from the raw body', () => {
+    const item = recordToItem(record({ hangupCause: 'X'.repeat(500_000) }), 1);
+    expect(item.hangupCause?.S).toHaveLength(1_024);
+    expect(itemToRecord(item).detailsTruncated).toBe(true);
+  });
+
   it('spreads one day over every shard', () => {
     const shards = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`callkaro#call-${i}`)));
     expect(shards.size).toBe(DAY_SHARDS);
