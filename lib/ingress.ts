@@ -31,6 +31,8 @@ export interface IngressOutcome {
   statusCode: number;
   requestId: string;
   deliveryId?: string;
+  /** The SQS message id, once the delivery is queued. */
+  messageId?: string;
   eventType?: string;
   callId?: string | null;
   reason?: string;
@@ -67,13 +69,15 @@ export async function receiveWebhook(
       callId: identity.callId,
       body: text,
     });
-    if (headerBytes(message) > HEADER_RESERVE_BYTES)
+    // The reserve holds the header line and its newline, so any body up to MAX_BODY_BYTES fits.
+    if (headerBytes(message) + 1 > HEADER_RESERVE_BYTES)
       throw new BadRequestError('event identifiers are too long');
     if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
       throw new PayloadTooLargeError('body does not fit one queue message once encoded');
     }
     try {
-      await deps.enqueue(message);
+      const messageId = await deps.enqueue(message);
+      if (typeof messageId === 'string') outcome.messageId = messageId;
     } catch (error) {
       throw new EnqueueError(error);
     }

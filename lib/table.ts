@@ -62,7 +62,9 @@ const MAX_INLINE_BODY = 16_384;
 const MAX_FIELD_CHARS = 1_024;
 export const MAX_PART_BYTES = 350_000;
 
-const storableNumber = (n: number) => n === 0 || (Math.abs(n) < 9.9e125 && Math.abs(n) > 1e-129);
+// The SDK's marshall refuses numbers past ±2^53 (they are imprecise anyway; the raw body keeps the digits).
+const storableNumber = (n: number) =>
+  n === 0 || (Math.abs(n) <= Number.MAX_SAFE_INTEGER && Math.abs(n) > 1e-129);
 
 /** JSON.parse accepts nesting that JSON.stringify cannot walk back (stack overflow); the raw body keeps it. */
 function jsonTextOrNote(value: object): string {
@@ -81,8 +83,22 @@ export function toStorable(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) return jsonTextOrNote(value);
   if (Array.isArray(value)) return value.map((entry) => toStorable(entry, depth + 1));
   const entries = Object.entries(value);
-  if (entries.some(([key]) => key === '' || key === '__proto__')) return jsonTextOrNote(value);
+  // marshall reads `constructor` to pick the attribute type; an own key of that name misleads it.
+  if (entries.some(([key]) => key === '' || key === '__proto__' || key === 'constructor'))
+    return jsonTextOrNote(value);
   return Object.fromEntries(entries.map(([key, entry]) => [key, toStorable(entry, depth + 1)]));
+}
+
+/**
+ * An upper bound of a storable value's size as DynamoDB counts it. JSON text undercounts dense
+ * values: DynamoDB adds a byte per list/map element and stores `1` in two bytes.
+ */
+function storedBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return String(value).length + 1;
+  if (value === null || typeof value !== 'object') return 1;
+  if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + 1 + storedBytes(v), 3);
+  return Object.entries(value).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + 1 + storedBytes(v), 3);
 }
 
 const indexKey = (value: unknown): string | undefined =>
@@ -106,22 +122,29 @@ export function recordToItem(record: CallRecord, version: number): Item {
   let details = toStorable(record.details) as Record<string, unknown>;
   let detailsTruncated = false;
   // One call is one item: a record over the item limit keeps its full details only in the raw body.
-  if (Buffer.byteLength(JSON.stringify(details)) > MAX_RECORD_BYTES) {
-    details = Object.fromEntries(
-      Object.entries(details).filter(([, v]) => Buffer.byteLength(JSON.stringify(v) ?? '') < 16_384),
-    );
+  if (storedBytes(details) > MAX_RECORD_BYTES) {
+    details = Object.fromEntries(Object.entries(details).filter(([, v]) => storedBytes(v) < 16_384));
     detailsTruncated = true;
   }
   // Provider strings are unbounded; a record keeps the first KiB and the raw body keeps the rest.
   const clip = (value: string | null) => {
     if (value === null || value.length <= MAX_FIELD_CHARS) return value;
     detailsTruncated = true;
-    return value.slice(0, MAX_FIELD_CHARS);
+    // Never end on the first half of a surrogate pair (an emoji cut in two is not valid text).
+    const end = /[\uD800-\uDBFF]/.test(value.charAt(MAX_FIELD_CHARS - 1))
+      ? MAX_FIELD_CHARS - 1
+      : MAX_FIELD_CHARS;
+    return value.slice(0, end);
   };
+  // A duration DynamoDB cannot hold as a number (past 2^53 s) is unreadable: null, like any odd value.
+  const duration = record.durationSeconds;
+  const durationSeconds = duration === null || storableNumber(duration) ? duration : null;
+  if (durationSeconds !== duration) detailsTruncated = true;
   const clipped = {
     from: clip(record.from),
     to: clip(record.to),
     hangupCause: clip(record.hangupCause) as string,
+    durationSeconds,
   };
   return marshall(
     { ...record, ...clipped, details, ...keys, ...(detailsTruncated && { detailsTruncated }) },

@@ -88,6 +88,11 @@ describe('record items', () => {
     expect(itemToRecord(item).detailsTruncated).toBe(true);
   });
 
+  it('does not cut a character in two when clipping', () => {
+    const item = recordToItem(record({ hangupCause: `${'x'.repeat(1_023)}😀😀` }), 1);
+    expect(item.hangupCause?.S).toBe('x'.repeat(1_023));
+  });
+
   it('spreads one day over every shard', () => {
     const shards = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`callkaro#call-${i}`)));
     expect(shards.size).toBe(DAY_SHARDS);
