@@ -2,6 +2,9 @@
 import { awsIngressDeps } from '../lib/aws-ingress';
 import { lazy } from '../lib/config';
 import { createWebhookHandler } from '../lib/ingress';
+import { withObservability } from '../lib/observe';
 import { bandwidthIngress } from '../lib/providers/bandwidth/ingress';
 
-export const handler = createWebhookHandler(bandwidthIngress, lazy(awsIngressDeps));
+/** The local stack serves this route with the same provider (lib/local/routes.ts). */
+export const provider = bandwidthIngress;
+export const handler = withObservability(createWebhookHandler(bandwidthIngress, lazy(awsIngressDeps)));

@@ -2,5 +2,6 @@
 import { awsConsumerDeps } from '../lib/aws-consumer';
 import { lazy } from '../lib/config';
 import { createConsumerHandler } from '../lib/consumer';
+import { withObservability } from '../lib/observe';
 
-export const handler = createConsumerHandler(lazy(awsConsumerDeps));
+export const handler = withObservability(createConsumerHandler(lazy(awsConsumerDeps)));

@@ -5,7 +5,7 @@
  */
 import { requireEnv } from './config';
 import type { IngressDeps } from './ingress';
-import { logger } from './log';
+import { observeIngress } from './observe';
 import { buildEnqueue, createSqsClient } from './queue';
 import { ssmSecretSource } from './secrets';
 
@@ -15,11 +15,6 @@ export function awsIngressDeps(): IngressDeps {
       maxAgeSeconds: Number(process.env.SECRETS_MAX_AGE_SECONDS) || 300,
     }),
     enqueue: buildEnqueue(createSqsClient(), requireEnv('QUEUE_URL')),
-    observe: (outcome) => {
-      const { error, ...fields } = outcome;
-      if (outcome.statusCode < 400) logger.info('delivery enqueued', fields);
-      else if (outcome.statusCode < 500) logger.warn('delivery rejected', fields);
-      else logger.error('delivery failed', { ...fields, error: error as Error });
-    },
+    observe: (outcome) => observeIngress(outcome),
   };
 }

@@ -55,11 +55,15 @@ const canonical = (value: unknown): string =>
 export const sameRecord = (a: CallRecord, b: CallRecord): boolean =>
   canonical(toStorable(a)) === canonical(toStorable(b));
 
-/** Rebuilds and stores the record of one call from its stored deliveries. */
+/**
+ * Rebuilds and stores the record of one call from its stored deliveries. With `dryRun`, says what
+ * the write would do (created / updated / unchanged) and returns the rebuilt record without writing.
+ */
 export async function rebuildRecord(
   normalizer: ProviderNormalizer,
   store: CallStore,
   callId: string,
+  { dryRun = false }: { dryRun?: boolean } = {},
 ): Promise<{ change: RecordChange; record?: CallRecord }> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     // Version first, deliveries second: a delivery stored after this read makes the write below fail.
@@ -69,6 +73,7 @@ export async function rebuildRecord(
     if (current && !current.detailsTruncated && sameRecord(current.record, record)) {
       return { change: 'unchanged', record };
     }
+    if (dryRun) return { change: current ? 'updated' : 'created', record };
     if (await store.putRecord(record, current?.version ?? 0))
       return { change: current ? 'updated' : 'created', record };
   }

@@ -1,0 +1,250 @@
+/**
+ * `npm run redrive` and `npm run replay`: argument parsing, target resolution and output around
+ * lib/ops/redrive.ts and lib/ops/replay.ts. Each returns the process exit code; scripts/ only call
+ * them, so tests run the very same commands in-process.
+ */
+import { parseArgs } from 'node:util';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { normalizers } from '../providers/registry';
+import { buildCallStore } from '../store';
+import { queueUrlOf, redrive } from './redrive';
+import { type CallKey, findCalls, replayCalls } from './replay';
+import { resolveTarget } from './target';
+import { parseTime, progressBar, showValue } from './terminal';
+
+export interface CommandIo {
+  stdout: Pick<NodeJS.WriteStream, 'write'>;
+  stderr: NodeJS.WriteStream;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const processIo = (): CommandIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+const TARGET_OPTIONS = {
+  stage: { type: 'string' },
+  region: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const REDRIVE_USAGE = `Usage: npm run redrive -- [--stage <stage>] [--dry-run] [--max <n>] [--json]
+
+Moves dead-lettered deliveries back to the deliveries queue (receive → send → delete, 10 at a time).
+  --stage <stage>   deployed stage: queues call-intake-<stage>-deliveries(-dlq), AWS credentials as usual
+                    (without it: the local stack, SQS_PORT or AWS_ENDPOINT_URL_SQS, default :9324)
+  --dry-run         only count the dead-lettered messages
+  --max <n>         stop after n messages (default 10000)
+  --queue, --dlq    other queue names
+`;
+
+const REPLAY_USAGE = `Usage: npm run replay -- [--stage <stage>] [--provider <p>] [--since <t>] [--until <t>]
+                         [--call <provider>:<callId> ...] [--dry-run] [--json]
+
+Rebuilds call records from their stored raw deliveries with the current normalizers (idempotent).
+  --stage <stage>    deployed stage: table call-intake-<stage>-calls, AWS credentials as usual
+                     (without it: the local stack, DYNAMODB_PORT or AWS_ENDPOINT_URL_DYNAMODB, default :8000)
+  --provider <p>     only this provider's calls
+  --since, --until   record time range (call end, else start, else receipt), ISO time or YYYY-MM-DD;
+                     default: from 31 days before the table was created until tomorrow
+  --call <p>:<id>    just this call (repeatable)
+  --dry-run          show what would change (field: old → new) and write nothing
+  --table <name>     another table name
+`;
+
+const fail = (io: CommandIo, message: string): number => {
+  io.stderr.write(`error: ${message}\n`);
+  return 2;
+};
+
+export async function redriveCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
+  let values: ReturnType<typeof parseRedrive>['values'];
+  try {
+    ({ values } = parseRedrive(argv));
+  } catch (error) {
+    return fail(io, `${(error as Error).message}\n\n${REDRIVE_USAGE}`);
+  }
+  if (values.help) {
+    io.stdout.write(REDRIVE_USAGE);
+    return 0;
+  }
+  const maxMessages = values.max === undefined ? undefined : Number(values.max);
+  if (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0))
+    return fail(io, '--max must be a positive whole number');
+  const target = resolveTarget(
+    { stage: values.stage, region: values.region, queue: values.queue, deadLetterQueue: values.dlq },
+    io.env,
+  );
+  const { queue, deadLetterQueue } = target.names;
+  const sqs = target.sqs();
+  try {
+    const [deadLetterQueueUrl, queueUrl] = await Promise.all([
+      queueUrlOf(sqs, deadLetterQueue),
+      queueUrlOf(sqs, queue),
+    ]);
+    io.stderr.write(`${target.describe('SQS')}: ${deadLetterQueue} → ${queue}\n`);
+    const bar = progressBar('redriving', io.stderr);
+    const result = await redrive({
+      sqs,
+      deadLetterQueueUrl,
+      queueUrl,
+      dryRun: values['dry-run'],
+      maxMessages,
+      onProgress: (p) => {
+        const done = p.moved + p.failed + p.skipped;
+        bar.update(done, Math.max(done, p.expected));
+      },
+    });
+    bar.finish();
+    if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+    else if (result.dryRun) {
+      io.stdout.write(
+        `${deadLetterQueue}: ${result.before.visible} message(s) would be moved to ${queue}` +
+          (result.before.inFlight > 0 ? ` (+${result.before.inFlight} in flight, not counted)` : '') +
+          '\n',
+      );
+    } else {
+      io.stdout.write(
+        `moved ${result.moved} message(s) from ${deadLetterQueue} to ${queue}` +
+          `; ${result.failed} failed to send, ${result.skipped} dead-lettered again during this run` +
+          (result.notDeleted > 0
+            ? `, ${result.notDeleted} sent but still in the DLQ (rerun is harmless)`
+            : '') +
+          '\n',
+      );
+    }
+    return result.failed > 0 ? 1 : 0;
+  } catch (error) {
+    io.stderr.write(`error: redrive on ${target.describe('SQS')} failed: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    sqs.destroy();
+  }
+}
+
+const parseRedrive = (argv: readonly string[]) =>
+  parseArgs({
+    args: [...argv],
+    options: {
+      ...TARGET_OPTIONS,
+      max: { type: 'string' },
+      queue: { type: 'string' },
+      dlq: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+
+const parseReplay = (argv: readonly string[]) =>
+  parseArgs({
+    args: [...argv],
+    options: {
+      ...TARGET_OPTIONS,
+      table: { type: 'string' },
+      provider: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      call: { type: 'string', multiple: true },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+
+const DAY_MS = 86_400_000;
+/**
+ * With no --since, calls whose time is up to this long before the table was created are included
+ * (late or retried deliveries of older calls); anything older needs an explicit --since.
+ */
+const ALL_CALLS_MARGIN_DAYS = 31;
+
+export async function replayCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
+  let values: ReturnType<typeof parseReplay>['values'];
+  let calls: CallKey[] | undefined;
+  let since: Date | undefined;
+  let until: Date;
+  try {
+    ({ values } = parseReplay(argv));
+    if (values.help) {
+      io.stdout.write(REPLAY_USAGE);
+      return 0;
+    }
+    if (values.call && (values.provider || values.since || values.until))
+      throw new Error('--call selects calls by key; it cannot be combined with --provider/--since/--until');
+    calls = values.call?.map((text) => {
+      const colon = text.indexOf(':');
+      if (colon <= 0 || colon === text.length - 1)
+        throw new Error(`--call ${JSON.stringify(text)} is not <provider>:<callId>`);
+      return { provider: text.slice(0, colon), callId: text.slice(colon + 1) };
+    });
+    for (const provider of [values.provider, ...(calls ?? []).map((c) => c.provider)]) {
+      if (provider !== undefined && !normalizers[provider])
+        throw new Error(`unknown provider ${provider} (known: ${Object.keys(normalizers).join(', ')})`);
+    }
+    since = values.since === undefined ? undefined : parseTime(values.since, '--since');
+    until =
+      values.until === undefined
+        ? new Date(Date.now() + DAY_MS)
+        : parseTime(values.until, '--until', { endOfDay: true });
+    if (since && since > until) throw new Error('--since is after --until');
+  } catch (error) {
+    return fail(io, `${(error as Error).message}\n\n${REPLAY_USAGE}`);
+  }
+
+  const target = resolveTarget({ stage: values.stage, region: values.region, table: values.table }, io.env);
+  const dynamo = target.dynamo();
+  const store = buildCallStore(dynamo, target.names.table);
+  const dryRun = values['dry-run'];
+  try {
+    if (!calls) {
+      if (!since) {
+        // "All" is still Queries, one per day and shard: start a little before the table existed.
+        const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: target.names.table }));
+        const created = Table?.CreationDateTime ?? new Date();
+        since = new Date(created.getTime() - ALL_CALLS_MARGIN_DAYS * DAY_MS);
+      }
+      io.stderr.write(
+        `${target.describe('DynamoDB')}: table ${target.names.table}, ` +
+          `${values.provider ?? 'all providers'}, record times ${since.toISOString()} … ${until.toISOString()}\n`,
+      );
+      const finding = progressBar('finding calls', io.stderr);
+      calls = await findCalls(
+        store,
+        { since, until },
+        { provider: values.provider, onProgress: finding.update },
+      );
+      finding.finish();
+    } else {
+      io.stderr.write(`${target.describe('DynamoDB')}: table ${target.names.table}\n`);
+    }
+
+    const replaying = progressBar(dryRun ? 'checking' : 'replaying', io.stderr);
+    const result = await replayCalls({ store, normalizers, calls, dryRun, onProgress: replaying.update });
+    replaying.finish();
+
+    if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      const verb = (change: string) => (dryRun ? `would be ${change}` : change);
+      for (const call of result.calls) {
+        if (call.change === 'failed')
+          io.stdout.write(`${call.provider}:${call.callId} failed: ${call.error}\n`);
+        if (call.change !== 'created' && call.change !== 'updated') continue;
+        io.stdout.write(`${call.provider}:${call.callId} ${verb(call.change)}\n`);
+        for (const f of call.fields)
+          io.stdout.write(`  ${f.field}: ${showValue(f.before)} → ${showValue(f.after)}\n`);
+      }
+      const { created, updated, unchanged, pending, failed } = result.counts;
+      io.stdout.write(
+        `${result.calls.length} call(s): ${created} ${verb('created')}, ${updated} ${verb('updated')}, ` +
+          `${unchanged} unchanged, ${pending} pending (no ended event), ${failed} failed` +
+          (dryRun ? ' — dry run, nothing written' : '') +
+          '\n',
+      );
+    }
+    return result.counts.failed > 0 ? 1 : 0;
+  } catch (error) {
+    io.stderr.write(`error: replay on ${target.describe('DynamoDB')} failed: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    dynamo.destroy();
+  }
+}

@@ -1,0 +1,4 @@
+/** `npm run redrive`: dead-lettered deliveries back to the deliveries queue (see lib/ops/redrive.ts). */
+import { redriveCommand } from '../lib/ops/commands';
+
+process.exitCode = await redriveCommand(process.argv.slice(2));

@@ -1,0 +1,4 @@
+/** `npm run replay`: rebuild call records from their stored raw deliveries (see lib/ops/replay.ts). */
+import { replayCommand } from '../lib/ops/commands';
+
+process.exitCode = await replayCommand(process.argv.slice(2));

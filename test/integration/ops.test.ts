@@ -1,0 +1,300 @@
+/**
+ * The operator commands against the emulators, as an operator runs them (the same command functions
+ * scripts/ call, pointed at fauxqs/dynalite through the SDK's standard endpoint variables):
+ * redrive brings a dead-lettered delivery back once the fault is fixed; replay reports and repairs
+ * records that no longer match their raw deliveries, and a second replay changes nothing.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DateTime } from 'luxon';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConsumerDeps } from '../../lib/consumer';
+import { type CommandIo, redriveCommand, replayCommand } from '../../lib/ops/commands';
+import { countMessages, redrive } from '../../lib/ops/redrive';
+import { findCalls } from '../../lib/ops/replay';
+import { callkaroCallEnded, rawFixture } from '../fixtures';
+import { bandwidthRequest, callkaroRequest } from '../support/requests';
+import { startTestStack, type TestStack } from '../support/stack';
+
+let stack: TestStack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+const CALLKARO_CALL = '2303fa770b666a64ab1694c1e';
+const BANDWIDTH_CALL = '{callId}';
+
+const queueName = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+
+/** Runs a command in-process against the stack's emulators; returns its exit code and output. */
+async function run(
+  command: typeof redriveCommand,
+  target: TestStack,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CommandIo = {
+    stdout: {
+      write: (chunk: string | Uint8Array) => {
+        stdout += String(chunk);
+        return true;
+      },
+    },
+    // Not a terminal: the progress bar prints plain lines, as in CI.
+    stderr: Object.assign(Object.create(process.stderr), {
+      isTTY: false,
+      write: (chunk: string | Uint8Array) => {
+        stderr += String(chunk);
+        return true;
+      },
+    }),
+    env: {
+      AWS_ENDPOINT_URL_SQS: target.sqsEmulator.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: target.dynamoEmulator.endpoint,
+    },
+  };
+  const code = await command(args, io);
+  return { code, stdout, stderr };
+}
+
+const queueArgs = (target: TestStack) => [
+  '--queue',
+  queueName(target.queueUrls.queueUrl),
+  '--dlq',
+  queueName(target.queueUrls.deadLetterQueueUrl),
+];
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('npm run redrive', () => {
+  it('moves a delivery that was dead-lettered by a fault back to the queue once the fault is fixed', async () => {
+    // Prepare
+    let broken = true;
+    const failWhileBroken = (deps: ConsumerDeps): ConsumerDeps => ({
+      ...deps,
+      store: {
+        ...deps.store,
+        putDelivery: async (delivery) => {
+          if (broken) throw new Error('simulated outage');
+          return deps.store.putDelivery(delivery);
+        },
+      },
+    });
+    stack = await startTestStack({
+      queueOverrides: { visibilityTimeout: 1, maxReceiveCount: 2 },
+      consumerDeps: failWhileBroken,
+    });
+    const { sqs, queueUrls } = stack;
+    const poller = await stack.startPoller();
+    expect((await stack.callkaro(callkaroRequest(rawFixture('callkaro', 'call-ended')))).statusCode).toBe(
+      200,
+    );
+    await waitFor(async () => (await countMessages(sqs, queueUrls.deadLetterQueueUrl)).visible === 1);
+
+    // Act
+    const dryRun = await run(redriveCommand, stack, [...queueArgs(stack), '--dry-run']);
+    const stillDeadLettered = await countMessages(sqs, queueUrls.deadLetterQueueUrl);
+    broken = false;
+    const redriven = await run(redriveCommand, stack, queueArgs(stack));
+    await poller.drain();
+
+    // Assess
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toMatch(/: 1 message\(s\) would be moved to deliveries-\d+\n$/);
+    expect(stillDeadLettered).toEqual({ visible: 1, inFlight: 0 });
+    expect(redriven).toMatchObject({ code: 0, stdout: expect.stringMatching(/^moved 1 message\(s\) from/) });
+    expect(redriven.stderr).toContain('local stack');
+    expect(await countMessages(sqs, queueUrls.deadLetterQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    const stored = await stack.store.getRecord('callkaro', CALLKARO_CALL);
+    expect(stored?.record.outcome).toBe('completed');
+  });
+
+  it('moves a backlog in bounded batches within the 1 MiB batch limit, up to --max per run', async () => {
+    // Prepare
+    stack = await startTestStack();
+    const { sqs, queueUrls } = stack;
+    const bodies = [
+      ...Array.from({ length: 12 }, (_, i) => `{"v":1}\nsmall ${i}`),
+      ...Array.from({ length: 3 }, (_, i) => `{"v":1}\n${String(i).repeat(600_000)}`),
+    ];
+    for (const body of bodies) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrls.deadLetterQueueUrl, MessageBody: body }));
+    }
+
+    // Act
+    const first = await redrive({ sqs, ...queueUrls, maxMessages: 10, waitTimeSeconds: 0 });
+    const second = await redrive({ sqs, ...queueUrls, waitTimeSeconds: 0 });
+
+    // Assess
+    expect(first).toMatchObject({ moved: 10, failed: 0, before: { visible: 15 } });
+    expect(second).toMatchObject({ moved: 5, failed: 0, skipped: 0, notDeleted: 0 });
+    expect(await countMessages(sqs, queueUrls.deadLetterQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect((await countMessages(sqs, queueUrls.queueUrl)).visible).toBe(15);
+  });
+
+  it('runs as a script: `npm run redrive -- --dry-run` against the endpoint from the environment', async () => {
+    // Prepare
+    stack = await startTestStack();
+    await stack.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.queueUrls.deadLetterQueueUrl, MessageBody: 'x' }),
+    );
+
+    // Act
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['tsx', 'scripts/redrive.ts', '--dry-run', ...queueArgs(stack)],
+      { env: { ...process.env, AWS_ENDPOINT_URL_SQS: stack.sqsEmulator.endpoint }, timeout: 30_000 },
+    );
+
+    // Assess
+    expect(stdout).toMatch(/: 1 message\(s\) would be moved to deliveries-\d+/);
+  });
+});
+
+describe('npm run replay', () => {
+  const ingestSeeds = async (target: TestStack) => {
+    const poller = await target.startPoller();
+    await target.bandwidth(bandwidthRequest(rawFixture('bandwidth', 'hangup')));
+    await target.callkaro(callkaroRequest(rawFixture('callkaro', 'call-ended')));
+    await poller.drain();
+  };
+
+  it('reports a corrupted record in a dry run without writing, repairs it, then finds nothing to do', async () => {
+    // Prepare
+    stack = await startTestStack();
+    await ingestSeeds(stack);
+    const good = await stack.store.getRecord('callkaro', CALLKARO_CALL);
+    if (!good) throw new Error('seed record missing');
+    const corrupted = {
+      ...good.record,
+      outcome: 'failed' as const,
+      details: { ...good.record.details, agentId: 'agent-from-an-old-mapping' },
+    };
+    expect(await stack.store.putRecord(corrupted, good.version)).toBe(true);
+    // The seeds' record times: 2012-11-14 (Bandwidth), 2025-12-19 (CallKaro).
+    const range = ['--since', '2025-12-18', '--until', '2025-12-20', '--table', stack.tableName];
+
+    // Act
+    const dryRun = await run(replayCommand, stack, [...range, '--dry-run']);
+    const afterDryRun = await stack.store.getRecord('callkaro', CALLKARO_CALL);
+    const repair = await run(replayCommand, stack, [...range, '--json']);
+    const repaired = await stack.store.getRecord('callkaro', CALLKARO_CALL);
+    const again = await run(replayCommand, stack, [...range, '--json']);
+
+    // Assess
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toBe(
+      [
+        `callkaro:${CALLKARO_CALL} would be updated`,
+        '  details.agentId: "agent-from-an-old-mapping" → "6803fa770b666a64ab1694c1e"',
+        '  outcome: "failed" → "completed"',
+        '1 call(s): 0 would be created, 1 would be updated, 0 unchanged, 0 pending (no ended event), 0 failed — dry run, nothing written',
+        '',
+      ].join('\n'),
+    );
+    expect(dryRun.stderr).toMatch(/finding calls \[#+\] 24\/24/);
+    expect(afterDryRun).toEqual({ ...good, record: corrupted, version: good.version + 1 });
+
+    expect(repair.code).toBe(0);
+    expect(JSON.parse(repair.stdout)).toMatchObject({
+      dryRun: false,
+      counts: { updated: 1, unchanged: 0, failed: 0 },
+      calls: [{ provider: 'callkaro', callId: CALLKARO_CALL, change: 'updated' }],
+    });
+    expect(repaired).toEqual({ ...good, version: good.version + 2 });
+
+    expect(JSON.parse(again.stdout)).toMatchObject({ counts: { updated: 0, unchanged: 1 } });
+    expect(await stack.store.getRecord('callkaro', CALLKARO_CALL)).toEqual(repaired);
+  });
+
+  it('selects calls by provider, by time range and by key, with Queries on the byDay index', async () => {
+    // Prepare
+    stack = await startTestStack();
+    await ingestSeeds(stack);
+    const { store } = stack;
+    const years = { since: new Date('2012-11-14T00:00:00Z'), until: new Date('2025-12-19T23:59:59Z') };
+
+    // Act
+    const both = await findCalls(store, { since: years.since, until: new Date('2012-11-15T00:00:00Z') });
+    const onlyCallkaro = await findCalls(
+      store,
+      { since: new Date('2025-12-19T10:33:07.000Z'), until: years.until },
+      { provider: 'callkaro' },
+    );
+    const wrongProvider = await findCalls(
+      store,
+      { since: new Date('2025-12-19T00:00:00Z'), until: years.until },
+      { provider: 'bandwidth' },
+    );
+    const byKey = await run(replayCommand, stack, [
+      '--call',
+      `bandwidth:${BANDWIDTH_CALL}`,
+      '--table',
+      stack.tableName,
+      '--json',
+    ]);
+
+    // Assess
+    expect(both).toEqual([{ provider: 'bandwidth', callId: BANDWIDTH_CALL }]);
+    expect(onlyCallkaro).toEqual([{ provider: 'callkaro', callId: CALLKARO_CALL }]);
+    expect(wrongProvider).toEqual([]);
+    expect(JSON.parse(byKey.stdout)).toMatchObject({
+      calls: [{ provider: 'bandwidth', callId: BANDWIDTH_CALL, change: 'unchanged' }],
+    });
+  });
+
+  it('replays every call from a month before the table was created when no range is given', async () => {
+    // Prepare
+    stack = await startTestStack();
+    await ingestSeeds(stack);
+    const recent = callkaroCallEnded();
+    recent.data.callSid = 'recent-call';
+    recent.data.time = DateTime.now()
+      .setZone('Asia/Kolkata')
+      .minus({ hours: 1 })
+      .toFormat('yyyy-MM-dd HH:mm:ss');
+    const poller = await stack.startPoller();
+    await stack.callkaro(callkaroRequest(recent));
+    await poller.drain();
+
+    // Act
+    const all = await run(replayCommand, stack, ['--table', stack.tableName, '--json']);
+
+    // Assess
+    // The seeds' calls (2012, 2025-12) ended long before this table existed: outside the default window.
+    expect(JSON.parse(all.stdout).calls).toEqual([
+      { provider: 'callkaro', callId: 'recent-call', change: 'unchanged', fields: [] },
+    ]);
+    expect(all.stderr).toMatch(/all providers, record times \d{4}-\d\d-\d\dT.* … /);
+  });
+
+  it('rejects bad arguments with a usage message and exit code 2', async () => {
+    // Prepare
+    stack = await startTestStack();
+
+    // Act
+    const results = await Promise.all([
+      run(replayCommand, stack, ['--since', 'yesterday-ish']),
+      run(replayCommand, stack, ['--call', 'no-colon']),
+      run(replayCommand, stack, ['--provider', 'nobody']),
+      run(replayCommand, stack, ['--call', 'bandwidth:x', '--since', '2025-01-01']),
+      run(redriveCommand, stack, ['--max', '0']),
+      run(redriveCommand, stack, ['--unknown']),
+    ]);
+
+    // Assess
+    for (const result of results) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^error: /);
+    }
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * The operations half of the packaged template: alarms on the DLQ, queue age, ingress 5xx, consumer
+ * errors and silent providers, all notifying one SNS topic; the dashboard; the log metric filters —
+ * and that the alarms watch exactly the metric names and dimensions lib/observe.ts emits.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC, METRICS_NAMESPACE } from '../../lib/metrics';
+import { normalizers } from '../../lib/providers/registry';
+
+// biome-ignore lint/suspicious/noExplicitAny: template properties are arbitrary JSON
+type Json = any;
+type Resource = { Type: string; Properties: Record<string, Json>; Condition?: string };
+type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, Json> };
+
+const STAGE = 'opscheck';
+const PROVIDERS = Object.keys(normalizers).sort();
+let dir: string;
+let template: Template;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sls-ops-'));
+  await promisify(execFile)('npx', ['serverless', 'package', '--stage', STAGE, '--package', dir], {
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    timeout: 120_000,
+  });
+  template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 150_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ofType = (type: string) =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type) as [string, Resource][];
+const resource = (name: string): Resource => {
+  const found = template.Resources[name];
+  if (!found) throw new Error(`template has no ${name}`);
+  return found;
+};
+const alarm = (name: string) => resource(name).Properties;
+const dimensionsOf = (props: Json) =>
+  Object.fromEntries(props.Dimensions.map((d: { Name: string; Value: unknown }) => [d.Name, d.Value]));
+
+/** The EMF dimensions the deployed functions publish: service and stage from their environment. */
+const emfDimensions = () => {
+  const env = resource('ConsumerLambdaFunction').Properties.Environment.Variables;
+  return { service: env.POWERTOOLS_SERVICE_NAME, stage: env.STAGE };
+};
+
+describe('alarms', () => {
+  it('sends every alarm and its recovery to the stage-named AlarmTopic', () => {
+    // Prepare
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+
+    // Assess
+    expect(resource('AlarmTopic').Properties.TopicName).toBe(`call-intake-${STAGE}-alarms`);
+    expect(alarms.length).toBe(5 + PROVIDERS.length);
+    for (const [, { Properties: a }] of alarms) {
+      expect(a.AlarmName).toMatch(new RegExp(`^call-intake-${STAGE}-`));
+      expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(a.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(a.AlarmDescription).toEqual(expect.any(String));
+    }
+    expect(new Set(alarms.map(([, r]) => r.Properties.AlarmName)).size).toBe(alarms.length);
+  });
+
+  it('subscribes an e-mail address only when alarmEmail is set', () => {
+    // Prepare
+    const subscription = resource('AlarmEmailSubscription');
+
+    // Assess
+    expect(subscription.Condition).toBe('HasAlarmEmail');
+    expect(subscription.Properties).toMatchObject({ Protocol: 'email', TopicArn: { Ref: 'AlarmTopic' } });
+    expect(template.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  });
+
+  it('alarms as soon as the dead-letter queue holds a message', () => {
+    const a = alarm('DeadLetterQueueAlarm');
+    expect(a).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+    });
+    expect(dimensionsOf(a)).toEqual({
+      QueueName: { 'Fn::GetAtt': ['DeliveriesDeadLetterQueue', 'QueueName'] },
+    });
+  });
+
+  it('alarms when the oldest queued delivery is older than 15 minutes', () => {
+    const a = alarm('QueueAgeAlarm');
+    expect(a).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(dimensionsOf(a)).toEqual({ QueueName: { 'Fn::GetAtt': ['DeliveriesQueue', 'QueueName'] } });
+  });
+
+  it('alarms on 5xx answers of the HTTP API', () => {
+    const a = alarm('IngressErrorsAlarm');
+    expect(a).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Statistic: 'Sum' });
+    expect(dimensionsOf(a)).toEqual({ ApiId: { Ref: 'HttpApi' } });
+    expect(resource('HttpApi').Type).toBe('AWS::ApiGatewayV2::Api');
+  });
+
+  it('alarms on consumer function errors and on deliveries the consumer failed', () => {
+    const errors = alarm('ConsumerErrorsAlarm');
+    const failures = alarm('ConsumerFailuresAlarm');
+    expect(errors).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1 });
+    expect(dimensionsOf(errors)).toEqual({ FunctionName: { Ref: 'ConsumerLambdaFunction' } });
+    expect(failures).toMatchObject({ Namespace: METRICS_NAMESPACE, MetricName: METRIC.consumerFailures });
+    expect(dimensionsOf(failures)).toEqual(emfDimensions());
+  });
+
+  it.each(PROVIDERS)(
+    'alarms when %s has sent nothing for 60 minutes, counting no data as silence',
+    (provider) => {
+      // Prepare
+      const [[, found]] = ofType('AWS::CloudWatch::Alarm').filter(
+        ([, r]) => r.Properties.AlarmName === `call-intake-${STAGE}-${provider}-silent`,
+      ) as [[string, Resource]];
+      const a = found.Properties;
+
+      // Assess
+      expect(a).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC.deliveriesReceived,
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+      expect(dimensionsOf(a)).toEqual({ ...emfDimensions(), provider });
+      expect(a.Period * a.EvaluationPeriods).toBe(60 * 60);
+      expect(a.DatapointsToAlarm).toBe(a.EvaluationPeriods);
+    },
+  );
+
+  it('gives the functions the metrics namespace and stage, and no PutMetricData (EMF needs none)', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        STAGE,
+      });
+    }
+    expect(JSON.stringify(ofType('AWS::IAM::Role'))).not.toContain('cloudwatch:');
+  });
+});
+
+describe('dashboard and metric filters', () => {
+  /** The dashboard JSON with its Fn::Sub variables checked and replaced by placeholders. */
+  const dashboard = () => {
+    const [body, variables] = resource('Dashboard').Properties.DashboardBody['Fn::Sub'] as [string, Json];
+    const used = [...body.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1] as string);
+    for (const name of used) if (!name.startsWith('AWS::')) expect(variables).toHaveProperty(name);
+    return { json: JSON.parse(body.replace(/\$\{([^}]+)\}/g, '<$1>')), variables };
+  };
+
+  it('is named after the stage and graphs every business metric per provider', () => {
+    // Act
+    const { json, variables } = dashboard();
+
+    // Assess
+    expect(resource('Dashboard').Properties.DashboardName).toBe(`call-intake-${STAGE}`);
+    expect(variables).toMatchObject({ Stage: STAGE, Service: 'call-intake', ApiId: { Ref: 'HttpApi' } });
+    const text = JSON.stringify(json);
+    for (const name of Object.values(METRIC)) expect(text).toContain(`"${name}"`);
+    for (const provider of PROVIDERS) {
+      const titles = json.widgets.map((w: Json) => w.properties.title as string);
+      expect(titles.filter((t: string) => t.startsWith(`${provider}:`)).length).toBeGreaterThanOrEqual(4);
+      expect(text).toContain(`"provider","${provider}"`);
+    }
+    for (const metric of [
+      'ApproximateAgeOfOldestMessage',
+      'ApproximateNumberOfMessagesVisible',
+      '5xx',
+      'Errors',
+    ])
+      expect(text).toContain(`"${metric}"`);
+  });
+
+  it('shows the state of every alarm', () => {
+    // Prepare
+    const { json, variables } = dashboard();
+    const alarmNames = ofType('AWS::CloudWatch::Alarm')
+      .map(([name]) => name)
+      .sort();
+
+    // Act
+    const widget = json.widgets.find((w: Json) => w.type === 'alarm');
+    const shown = widget.properties.alarms.map((ref: string) => variables[ref.slice(1, -1)]['Fn::GetAtt'][0]);
+
+    // Assess
+    expect(shown.sort()).toEqual(alarmNames);
+  });
+
+  it('counts ERROR log lines of every function', () => {
+    // Prepare
+    const filters = ofType('AWS::Logs::MetricFilter').map(([, r]) => r.Properties);
+
+    // Assess
+    expect(filters.map((f) => f.LogGroupName.Ref).sort()).toEqual(
+      ofType('AWS::Logs::LogGroup')
+        .map(([name]) => name)
+        .sort(),
+    );
+    for (const f of filters) {
+      expect(f.FilterPattern).toBe('{ $.level = "ERROR" }');
+      expect(f.MetricTransformations[0]).toMatchObject({
+        MetricNamespace: METRICS_NAMESPACE,
+        MetricValue: '1',
+      });
+    }
+  });
+});
