@@ -28,6 +28,20 @@ export interface ProviderIngress {
   authenticate(request: WebhookRequest, secrets: readonly string[]): void;
   /** Event type and call id of a parsed JSON object; throws BadRequestError when absent. */
   identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity;
+  /** Local stack only (lib/local/stack.ts): where its secret comes from and the URL to register. */
+  readonly local?: LocalWebhookSetup;
+}
+
+export interface LocalWebhookSetup {
+  /** The secret from the environment, or a dev default when unset; `display` is safe to print. */
+  secret(env: Readonly<Record<string, string | undefined>>): {
+    secret: string;
+    display: string;
+    defaulted: boolean;
+    variables: readonly string[];
+  };
+  /** The URL to paste into the provider's console: the route's URL (with `{param}`s) carrying `secret`. */
+  webhookUrl(routeUrl: string, secret: string): string;
 }
 
 export interface ProviderNormalizer {

@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
-import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
+import type { DeliveryIdentity, LocalWebhookSetup, ProviderIngress, WebhookRequest } from '../types';
 
 const CHALLENGE = 'Basic realm="webhooks", charset="UTF-8"';
 
@@ -97,4 +97,26 @@ function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
   return { eventType, callId: present };
 }
 
-export const bandwidthIngress: ProviderIngress = { name: 'bandwidth', authenticate, identify };
+/** Local stack: Basic credentials from the environment; the registered URL carries them as user:pass@. */
+const local: LocalWebhookSetup = {
+  secret(env) {
+    const user = env.BANDWIDTH_WEBHOOK_USERNAME || 'bandwidth';
+    const pass = env.BANDWIDTH_WEBHOOK_PASSWORD || 'dev-password';
+    if (user.includes(':')) throw new Error('BANDWIDTH_WEBHOOK_USERNAME cannot contain ":"');
+    return {
+      secret: `${user}:${pass}`,
+      display: `${user}:${env.BANDWIDTH_WEBHOOK_PASSWORD ? '***' : pass}`,
+      defaulted: !env.BANDWIDTH_WEBHOOK_USERNAME && !env.BANDWIDTH_WEBHOOK_PASSWORD,
+      variables: ['BANDWIDTH_WEBHOOK_USERNAME', 'BANDWIDTH_WEBHOOK_PASSWORD'],
+    };
+  },
+  webhookUrl(routeUrl, secret) {
+    const url = new URL(routeUrl);
+    const { user, pass } = splitCredentials(secret) ?? { user: secret, pass: '' };
+    url.username = user;
+    url.password = pass;
+    return url.href;
+  },
+};
+
+export const bandwidthIngress: ProviderIngress = { name: 'bandwidth', authenticate, identify, local };

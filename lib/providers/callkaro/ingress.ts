@@ -42,6 +42,20 @@ function requireCallSid(body: Readonly<Record<string, unknown>>): string {
 export const callkaroIngress: ProviderIngress = {
   name: 'callkaro',
 
+  // Local stack: the token from the environment; the registered URL carries it as its last segment.
+  local: {
+    secret(env) {
+      const token = env.CALLKARO_WEBHOOK_TOKEN || 'dev-token';
+      return {
+        secret: token,
+        display: env.CALLKARO_WEBHOOK_TOKEN ? '***' : token,
+        defaulted: !env.CALLKARO_WEBHOOK_TOKEN,
+        variables: ['CALLKARO_WEBHOOK_TOKEN'],
+      };
+    },
+    webhookUrl: (routeUrl, secret) => routeUrl.replace('{token}', encodeURIComponent(secret)),
+  },
+
   authenticate(request: WebhookRequest, secrets: readonly string[]): void {
     // The path parameter is compared exactly as API Gateway hands it over: no extra decoding.
     const token = request.pathParameters.token;

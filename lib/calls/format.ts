@@ -1,0 +1,115 @@
+/** What the `calls` CLI prints: aligned tables for people, JSON (spec.md §5 shapes) for machines. */
+import type { CallRecord } from '../record';
+import { recordTime } from '../table';
+import type { RawDelivery } from './query';
+
+/** The spec's attribute order (§2), then anything else the record carries. */
+const RECORD_ORDER = [
+  'provider',
+  'callId',
+  'from',
+  'to',
+  'direction',
+  'startedAt',
+  'answeredAt',
+  'endedAt',
+  'durationSeconds',
+  'outcome',
+  'answered',
+  'hangupCause',
+  'receivedAt',
+  'details',
+] as const;
+
+export function orderedRecord(record: CallRecord): Record<string, unknown> {
+  const fields = record as unknown as Record<string, unknown>;
+  const ordered: Record<string, unknown> = {};
+  for (const key of RECORD_ORDER) ordered[key] = fields[key] ?? null;
+  for (const [key, value] of Object.entries(fields)) if (!(key in ordered)) ordered[key] = value;
+  return ordered;
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+export const recordJson = (record: CallRecord) => json(orderedRecord(record));
+export const listJson = (records: readonly CallRecord[]) => json(records.map(orderedRecord));
+export const rawJson = (deliveries: readonly RawDelivery[]) =>
+  json(deliveries.map(({ deliveryId, receivedAt, body }) => ({ deliveryId, receivedAt, body })));
+
+/** 125 → 2m05s; null → -. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '-';
+  const total = Math.round(seconds);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (h > 0) return `${h}h${pad(m)}m${pad(s)}s`;
+  if (m > 0) return `${m}m${pad(s)}s`;
+  return `${s}s`;
+}
+
+/** 2025-12-19T10:33:07.000Z → 2025-12-19 10:33:07Z */
+const shortTime = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].map((text) => `${text}\n`).join('');
+}
+
+export function listTable(records: readonly CallRecord[]): string {
+  if (records.length === 0) return 'no calls found\n';
+  const rows = records.map((r) => [
+    shortTime(recordTime(r)),
+    r.provider,
+    r.callId,
+    r.from ?? '-',
+    r.to ?? '-',
+    r.direction ?? '-',
+    r.outcome,
+    formatDuration(r.durationSeconds),
+  ]);
+  const header = ['TIME (UTC)', 'PROVIDER', 'CALL ID', 'FROM', 'TO', 'DIRECTION', 'OUTCOME', 'DURATION'];
+  return `${table(header, rows)}${records.length} call${records.length === 1 ? '' : 's'}, newest first\n`;
+}
+
+const show = (value: unknown, indent: string): string => {
+  if (value === null || value === undefined) return '-';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.replace(/\n/g, `\n${indent}`);
+};
+
+function fields(entries: readonly [string, unknown][], indent: string): string {
+  const width = Math.max(...entries.map(([key]) => key.length));
+  return entries
+    .map(
+      ([key, value]) =>
+        `${indent}${key.padEnd(width)}  ${show(value, `${indent}${' '.repeat(width + 2)}`)}\n`,
+    )
+    .join('');
+}
+
+export function recordText(record: CallRecord): string {
+  const { provider, callId, details, ...rest } = orderedRecord(record);
+  const top = Object.entries(rest);
+  const detailEntries = Object.entries((details ?? {}) as Record<string, unknown>);
+  return [
+    `${provider} ${callId}\n`,
+    fields(top, '  '),
+    detailEntries.length > 0 ? `  details\n${fields(detailEntries, '    ')}` : '',
+  ].join('');
+}
+
+export function rawText(deliveries: readonly RawDelivery[]): string {
+  return deliveries
+    .map((d, i) => {
+      const body = d.body.endsWith('\n') ? d.body : `${d.body}\n`;
+      return `── delivery ${i + 1} of ${deliveries.length}: ${d.deliveryId}, ${d.eventType}, received ${d.receivedAt}\n${body}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,417 @@
+/**
+ * `npm start`: the deployed pipeline on one machine. serverless.yml's routes served by node:http
+ * (lib/local/server.ts) → the same webhook handlers → SQS → the consumer, polled as Lambda's event
+ * source mapping would (batch 10, long polling) → DynamoDB. SQS and DynamoDB are embedded (fauxqs,
+ * dynalite on `<dataDir>/dynamodb`) unless AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL_DYNAMODB name
+ * services to use instead. The HTTP port opens only once queue, table and consumer are ready.
+ *
+ * fauxqs keeps messages in memory, so on stop() the queue is drained (every acknowledged delivery
+ * processed, within a bound) and whatever is still queued — dead letters in `<dataDir>/dlq.json`,
+ * undrained deliveries in `<dataDir>/pending.json` — is saved and re-sent on the next start.
+ */
+import { readdirSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { FauxqsServer } from 'fauxqs';
+import type { ConsumerDeps, ConsumerHandler } from '../consumer';
+import type { LocalWebhookSetup } from '../providers/types';
+import {
+  type Emulator,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localDynamoClient,
+  localSqsClient,
+  startDynamo,
+} from './emulators';
+import { DEFAULT_DYNAMODB_PORT, DEFAULT_HTTP_PORT, DEFAULT_SQS_PORT, LOCAL_STAGE, stageNames } from './names';
+import { createLocalPipeline, type LocalPipeline } from './pipeline';
+import { type QueuePoller, startQueuePoller } from './poller';
+import { loadProviderRoutes, PROJECT_ROOT, type ProviderRoute } from './routes';
+import { close, createLocalServer, listen } from './server';
+
+export interface LocalStackOptions {
+  port?: number;
+  sqsPort?: number;
+  dynamoPort?: number;
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  port: number;
+  pipeline: LocalPipeline;
+  sqs: SQSClient;
+  dynamo: DynamoDBClient;
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A problem the user can fix; its message is one line saying how. */
+export class LocalStackError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LocalStackError';
+  }
+}
+
+export const LOCAL_NAMES = stageNames(LOCAL_STAGE);
+/** How long stop() waits for the consumer to process what is queued before saving the rest. */
+const STOP_DRAIN_MS = 5_000;
+/** Long polling as the deployed queue (ReceiveMessageWaitTimeSeconds); stop() aborts the wait. */
+const POLL_WAIT_SECONDS = 20;
+
+function portOf(explicit: number | undefined, env: NodeJS.ProcessEnv, variable: string, fallback: number) {
+  if (explicit !== undefined) return explicit;
+  const text = env[variable];
+  if (text === undefined || text === '') return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new LocalStackError(`${variable}=${text} is not a port number (0-65535)`);
+  }
+  return port;
+}
+
+async function onPort<T>(variable: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException)?.code;
+    if (code === 'EADDRINUSE') {
+      throw new LocalStackError(
+        `port ${port} is in use (another npm start?): stop what uses it or set ${variable}=<free port>`,
+      );
+    }
+    if (code === 'EACCES') throw new LocalStackError(`port ${port} is not allowed: set ${variable}=<port>`);
+    throw error;
+  }
+}
+
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+};
+
+/**
+ * Opens (and closes) the LevelDB folder before dynalite does: dynalite reports a locked or broken
+ * folder only later, as an unhandled stream error that kills the process.
+ */
+async function checkDataFolder(path: string): Promise<void> {
+  const require = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const { Level } = require('level') as typeof import('level');
+  const db = new Level(path);
+  try {
+    await db.open();
+    await db.close();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED') {
+      throw new LocalStackError(
+        `${shown(path)} is in use by another process (another npm start?): stop it first`,
+      );
+    }
+    throw new LocalStackError(
+      `cannot open ${shown(path)} (${cause?.message ?? (error as Error).message}): fix it or delete it (its calls are lost)`,
+    );
+  }
+}
+
+/** Embedded fauxqs, kept as a server so stop() can read every message left in it. */
+async function startFauxqsOn(port: number): Promise<FauxqsServer> {
+  const { startFauxqs } = await import('fauxqs');
+  return startFauxqs({ port, host: '127.0.0.1', logger: false, defaultRegion: LOCAL_REGION });
+}
+
+interface SavedQueue {
+  version: 1;
+  queue: string;
+  savedAt: string;
+  messages: { body: string; sentTimestamp: number }[];
+}
+
+async function saveQueue(fauxqs: FauxqsServer, queue: string, file: string): Promise<number> {
+  const { ready = [], delayed = [], inflight = [] } = fauxqs.inspectQueue(queue)?.messages ?? {};
+  const messages = [...ready, ...delayed, ...inflight.map((entry) => entry.message)];
+  if (messages.length === 0) {
+    await rm(file, { force: true });
+    return 0;
+  }
+  const saved: SavedQueue = {
+    version: 1,
+    queue,
+    savedAt: new Date().toISOString(),
+    messages: messages
+      .sort((a, b) => a.sentTimestamp - b.sentTimestamp)
+      .map(({ body, sentTimestamp }) => ({ body, sentTimestamp })),
+  };
+  // Write then rename: a crash mid-write leaves the previous file, not half of one.
+  await writeFile(`${file}.tmp`, `${JSON.stringify(saved, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+  return messages.length;
+}
+
+/** Re-sends saved messages; the file stays until the next stop() rewrites it, so a crash loses none. */
+async function restoreQueue(sqs: SQSClient, queueUrl: string, file: string): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let saved: SavedQueue;
+  try {
+    saved = JSON.parse(text) as SavedQueue;
+    if (saved.version !== 1 || !Array.isArray(saved.messages)) throw new Error('unknown format');
+  } catch (error) {
+    throw new LocalStackError(
+      `${shown(file)} is not readable (${(error as Error).message}): fix or remove it`,
+    );
+  }
+  for (const message of saved.messages) {
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.body }));
+  }
+  return saved.messages.length;
+}
+
+/** The first seed payload of a provider, for the curl hint. */
+function sampleFile(provider: string): string | undefined {
+  const folder = fileURLToPath(new URL(`test/fixtures/${provider}/`, PROJECT_ROOT));
+  try {
+    const name = readdirSync(folder)
+      .filter((file) => file.endsWith('.json'))
+      .sort()[0];
+    return name && shown(join(folder, name));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The URLs to paste into each provider's console, and a curl line per provider to try them. */
+function printWebhookUrls(
+  log: (line: string) => void,
+  url: string,
+  routes: readonly ProviderRoute[],
+  secrets: ReadonlyMap<string, ReturnType<LocalWebhookSetup['secret']>>,
+) {
+  const defaulted = [...secrets.values()].filter((s) => s.defaulted).flatMap((s) => s.variables);
+  if (defaulted.length > 0) log(`dev default secrets in use; set ${defaulted.join(', ')} to choose your own`);
+  log('webhook URLs to register:');
+  const hints: string[] = [];
+  for (const { provider, method, path } of routes) {
+    // Secrets the user set are shown as ***: the terminal may be shared or recorded.
+    const registered = provider.local?.webhookUrl(`${url}${path}`, secrets.get(provider.name)?.display ?? '');
+    log(`  ${provider.name.padEnd(10)} ${method} ${registered}`);
+    const sample = sampleFile(provider.name);
+    if (sample)
+      hints.push(`  curl -sS -H 'content-type: application/json' --data-binary @${sample} '${registered}'`);
+  }
+  if (hints.length > 0) log(['try:', ...hints].join('\n'));
+  log('query: npm run calls -- list   (see npm run calls -- --help)');
+}
+
+/**
+ * The consumer, watched: which messages it failed (they sit out the visibility timeout before a
+ * retry) and whether a batch is in progress. stop() must wait for the latter, not the former.
+ */
+function trackConsumption(inner: ConsumerHandler) {
+  let batches = 0;
+  const failed = new Set<string>();
+  const consumer: ConsumerHandler = async (event, context) => {
+    batches += 1;
+    let failures = new Set(event.Records.map((record) => record.messageId));
+    try {
+      const result = await inner(event, context);
+      failures = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+      return result;
+    } finally {
+      for (const { messageId } of event.Records) {
+        if (failures.has(messageId)) failed.add(messageId);
+        else failed.delete(messageId);
+      }
+      batches -= 1;
+    }
+  };
+  /** Resolves once every message in the embedded queue is processed or has failed (or at the timeout). */
+  const settle = async (fauxqs: FauxqsServer, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const {
+        ready = [],
+        delayed = [],
+        inflight = [],
+      } = fauxqs.inspectQueue(LOCAL_NAMES.queue)?.messages ?? {};
+      const waiting = [...delayed, ...inflight.map((entry) => entry.message)];
+      if (batches === 0 && ready.length === 0 && waiting.every((m) => failed.has(m.messageId))) return;
+      await sleep(25);
+    }
+  };
+  return { consumer, settle };
+}
+
+/** One line per processed delivery; never its body. */
+const consumerLog =
+  (log: (line: string) => void): ConsumerDeps['observe'] =>
+  ({ delivery, change, error, messageId }) => {
+    const what = delivery
+      ? `${delivery.provider} ${delivery.eventType} ${delivery.callId ?? `(no call, delivery ${delivery.deliveryId})`}`
+      : `message ${messageId}`;
+    if (error) log(`consumer: ${what} failed (${(error as Error)?.message}); SQS will retry it`);
+    else if (change === 'pending') log(`consumer: ${what} → stored, waiting for the call's end`);
+    else log(`consumer: ${what} → record ${change}`);
+  };
+
+const hasAwsCredentials = (env: NodeJS.ProcessEnv) => Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE);
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const port = portOf(options.port, env, 'PORT', DEFAULT_HTTP_PORT);
+  const sqsPort = portOf(options.sqsPort, env, 'SQS_PORT', DEFAULT_SQS_PORT);
+  const dynamoPort = portOf(options.dynamoPort, env, 'DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT);
+  const dataDir = resolve(options.dataDir ?? '.local');
+  const sqsEndpoint = env.AWS_ENDPOINT_URL_SQS;
+  const dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB;
+  const remote = {
+    region: env.AWS_REGION || LOCAL_REGION,
+    // Credentials from the SDK's chain when the user has any; emulators accept the dummy ones.
+    ...(!hasAwsCredentials(env) && { credentials: LOCAL_CREDENTIALS }),
+  };
+
+  const routes = await loadProviderRoutes();
+  const secrets = new Map<string, ReturnType<LocalWebhookSetup['secret']>>();
+  for (const { provider } of routes) {
+    if (!provider.local) throw new LocalStackError(`provider ${provider.name} has no local setup`);
+    try {
+      secrets.set(provider.name, provider.local.secret(env));
+    } catch (error) {
+      throw new LocalStackError((error as Error).message);
+    }
+  }
+
+  // Undone in reverse if starting fails half way.
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    try {
+      await mkdir(dataDir, { recursive: true });
+    } catch (error) {
+      throw new LocalStackError(
+        `cannot use ${shown(dataDir)} for local data (${(error as Error).message}): fix or remove it`,
+      );
+    }
+
+    let dynamoEmulator: Emulator | undefined;
+    let dynamo: DynamoDBClient;
+    if (dynamoEndpoint) {
+      dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, maxAttempts: 5, ...remote });
+    } else {
+      const path = join(dataDir, 'dynamodb');
+      await checkDataFolder(path);
+      const started = await onPort('DYNAMODB_PORT', dynamoPort, () =>
+        startDynamo({ port: dynamoPort, path }),
+      );
+      dynamoEmulator = started;
+      undo.push(() => started.stop());
+      dynamo = localDynamoClient(started.endpoint);
+    }
+    undo.push(async () => dynamo.destroy());
+
+    let fauxqs: FauxqsServer | undefined;
+    let sqs: SQSClient;
+    if (sqsEndpoint) {
+      sqs = new SQSClient({ endpoint: sqsEndpoint, ...remote });
+    } else {
+      const started = await onPort('SQS_PORT', sqsPort, () => startFauxqsOn(sqsPort));
+      fauxqs = started;
+      undo.push(() => started.stop());
+      sqs = localSqsClient(`http://127.0.0.1:${started.port}`);
+    }
+    undo.push(async () => sqs.destroy());
+
+    const pipeline = await createLocalPipeline({
+      sqs,
+      dynamo,
+      tableName: LOCAL_NAMES.table,
+      queueNames: { queue: LOCAL_NAMES.queue, deadLetterQueue: LOCAL_NAMES.deadLetterQueue },
+      consumerDeps: (deps) => ({ ...deps, observe: consumerLog(log) }),
+    }).catch((error: unknown) => {
+      throw new LocalStackError(`cannot create the table and queues: ${(error as Error).message}`);
+    });
+    const files = { dlq: join(dataDir, 'dlq.json'), pending: join(dataDir, 'pending.json') };
+    if (fauxqs) {
+      const pending = await restoreQueue(sqs, pipeline.queueUrls.queueUrl, files.pending);
+      const dead = await restoreQueue(sqs, pipeline.queueUrls.deadLetterQueueUrl, files.dlq);
+      if (pending > 0) log(`restored ${pending} undrained deliveries from ${shown(files.pending)}`);
+      if (dead > 0) log(`restored ${dead} dead-letter messages from ${shown(files.dlq)}`);
+    }
+
+    const tracked = trackConsumption(pipeline.consumer);
+    const poller: QueuePoller = await startQueuePoller({
+      sqs,
+      queueUrl: pipeline.queueUrls.queueUrl,
+      consumer: tracked.consumer,
+      batchSize: 10,
+      waitSeconds: POLL_WAIT_SECONDS,
+      onError: (error) => log(`consumer: polling failed (${(error as Error)?.message}); retrying`),
+    });
+    undo.push(() => poller.stop());
+
+    const server = createLocalServer({
+      log,
+      routes: routes.map((route) => ({
+        method: route.method,
+        path: route.path,
+        handler: pipeline.webhookHandler(route.provider, [secrets.get(route.provider.name)?.secret ?? '']),
+      })),
+    });
+    const actualPort = await onPort('PORT', port, () => listen(server, port));
+    const url = `http://127.0.0.1:${actualPort}`;
+
+    const dynamoWhere = dynamoEndpoint
+      ? `${dynamoEndpoint} (AWS_ENDPOINT_URL_DYNAMODB)`
+      : `${dynamoEmulator?.endpoint} (embedded dynalite, data in ${shown(join(dataDir, 'dynamodb'))})`;
+    const sqsWhere = sqsEndpoint
+      ? `${sqsEndpoint} (AWS_ENDPOINT_URL_SQS)`
+      : `http://127.0.0.1:${fauxqs?.port} (embedded fauxqs, in memory; saved to ${shown(dataDir)} on stop)`;
+    log(`DynamoDB  ${dynamoWhere}, table ${LOCAL_NAMES.table}`);
+    log(`SQS       ${sqsWhere}, queue ${LOCAL_NAMES.queue} (+ -dlq)`);
+    printWebhookUrls(log, url, routes, secrets);
+    log(`ready: call intake listening on ${url}`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port: actualPort,
+      pipeline,
+      sqs,
+      dynamo,
+      drain: (timeoutMs) => poller.drain(timeoutMs),
+      stop() {
+        stopping ??= (async () => {
+          await close(server);
+          await (fauxqs ? tracked.settle(fauxqs, STOP_DRAIN_MS) : poller.drain(STOP_DRAIN_MS));
+          await poller.stop();
+          if (fauxqs) {
+            const left = await saveQueue(fauxqs, LOCAL_NAMES.queue, files.pending);
+            const dead = await saveQueue(fauxqs, LOCAL_NAMES.deadLetterQueue, files.dlq);
+            if (left > 0) log(`saved ${left} undrained deliveries to ${shown(files.pending)}`);
+            if (dead > 0) log(`saved ${dead} dead-letter messages to ${shown(files.dlq)}`);
+          }
+          sqs.destroy();
+          dynamo.destroy();
+          await Promise.all([fauxqs?.stop(), dynamoEmulator?.stop()]);
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,504 @@
+/**
+ * `npm start` end to end: real HTTP into startLocalStack (serverless.yml's routes, the real
+ * handlers, embedded fauxqs + dynalite on free ports), read back through the `calls` CLI's code,
+ * restarts on the same data folder, and the user-facing failures of scripts/start.ts.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { getCall, getRawDeliveries, listCalls } from '../../lib/calls/query';
+import { localDynamoClient, startDynamo, startSqs } from '../../lib/local/emulators';
+import { stageNames } from '../../lib/local/names';
+import { parseHttpRoutes, routeMatcher } from '../../lib/local/routes';
+import { type LocalStack, LocalStackError, startLocalStack } from '../../lib/local/stack';
+import { normalizers } from '../../lib/providers/registry';
+import { buildCallStore } from '../../lib/store';
+import { rawFixture } from '../fixtures';
+import { basic } from '../support/requests';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+const SECRETS = {
+  BANDWIDTH_WEBHOOK_USERNAME: 'bw-user',
+  BANDWIDTH_WEBHOOK_PASSWORD: 'bw-pass',
+  CALLKARO_WEBHOOK_TOKEN: 'ck token/+',
+};
+const TABLE = 'call-intake-local-calls';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'call-intake-local-'));
+
+const running: LocalStack[] = [];
+const logs: string[] = [];
+async function start(dataDir: string, env: NodeJS.ProcessEnv = SECRETS, port = 0): Promise<LocalStack> {
+  const stack = await startLocalStack({
+    port,
+    sqsPort: 0,
+    dynamoPort: 0,
+    dataDir,
+    env,
+    log: (line) => logs.push(line),
+  });
+  running.push(stack);
+  return stack;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((stack) => stack.stop()));
+  logs.length = 0;
+});
+
+const postBandwidth = (stack: LocalStack, body: string, credentials = 'bw-user:bw-pass') =>
+  fetch(`${stack.url}/webhooks/bandwidth`, {
+    method: 'POST',
+    headers: { authorization: basic(credentials), 'content-type': 'application/json' },
+    body,
+  });
+const postCallkaro = (stack: LocalStack, body: string, token = SECRETS.CALLKARO_WEBHOOK_TOKEN) =>
+  fetch(`${stack.url}/webhooks/callkaro/${encodeURIComponent(token)}`, { method: 'POST', body });
+
+const readerOf = (stack: LocalStack) => ({ store: buildCallStore(stack.dynamo, TABLE), normalizers });
+
+const BANDWIDTH_RECORD = {
+  provider: 'bandwidth',
+  callId: '{callId}',
+  from: '+13233326955',
+  to: '+13233326955',
+  direction: null,
+  startedAt: null,
+  answeredAt: null,
+  endedAt: '2012-11-14T15:56:12.636Z',
+  durationSeconds: null,
+  outcome: 'completed',
+  answered: true,
+  hangupCause: 'NORMAL_CLEARING',
+  receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+  details: {
+    callUri: 'https://api.catapult.inetwork.com/v1/users/{userId}/calls/{callId}',
+    callState: null,
+  },
+};
+
+const CALLKARO_RECORD = {
+  provider: 'callkaro',
+  callId: '2303fa770b666a64ab1694c1e',
+  from: '+919876543210',
+  to: '+918765432109',
+  direction: 'outbound',
+  startedAt: '2025-12-19T10:31:07.000Z',
+  answeredAt: null,
+  endedAt: '2025-12-19T10:33:07.000Z',
+  durationSeconds: 120,
+  outcome: 'completed',
+  answered: true,
+  hangupCause: 'CLIENT_INITIATED',
+  receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+  details: {
+    callType: 'outbound',
+    agentId: '6803fa770b666a64ab1694c1e',
+    agentVersionId: '1203fa770b666a64ab1694c1e',
+    batchId: '0303fa770b666a64ab1694c1e',
+    recordingUrl: 'https://example.com/recording.mp3',
+    transcription: 'Full call transcript...',
+    metadata: { name: 'Jatin', age: 25 },
+    tryCount: 0,
+    postCall: { lead_status: 'interested' },
+    postCallDetail: { lead_status: { value: 'interested', comment: 'Customer showed interest' } },
+    functionsCalled: [{ name: 'update_crm', success: true, timestamp: '2025-12-19T15:25:00.000Z' }],
+    dispositionReason: 'Customer requested callback',
+    converted: true,
+    nextCallScheduled: false,
+    callLink: 'https://callkaro.ai/dashboard/call-history?call_id=abc123',
+  },
+};
+
+const failureOf = (started: Promise<LocalStack>): Promise<Error> =>
+  started.then(
+    () => {
+      throw new Error('expected the stack not to start');
+    },
+    (error: Error) => error,
+  );
+
+async function dynamoPortOf(stack: LocalStack): Promise<number> {
+  const endpoint = await stack.dynamo.config.endpoint?.();
+  return Number(endpoint?.port);
+}
+
+describe('npm start: the local stack', () => {
+  it('takes both seed payloads over HTTP and stores them as normalized records the CLI reads', async () => {
+    // Prepare
+    const stack = await start(tempDir());
+    const bandwidthBody = rawFixture('bandwidth', 'hangup');
+    const callkaroBody = rawFixture('callkaro', 'call-ended');
+
+    // Act
+    const [bandwidth, callkaro] = await Promise.all([
+      postBandwidth(stack, bandwidthBody),
+      postCallkaro(stack, callkaroBody),
+    ]);
+    await stack.drain();
+
+    // Assess
+    expect(bandwidth.status).toBe(200);
+    expect(callkaro.status).toBe(200);
+    const bandwidthAck = (await bandwidth.json()) as { id: string };
+    expect(bandwidthAck).toEqual({ received: true, id: expect.any(String) });
+    expect(await callkaro.json()).toEqual({ received: true, id: expect.any(String) });
+    const reader = readerOf(stack);
+    expect(await getCall(reader, 'bandwidth', '{callId}')).toEqual(BANDWIDTH_RECORD);
+    expect(await getCall(reader, 'callkaro', '2303fa770b666a64ab1694c1e')).toEqual(CALLKARO_RECORD);
+    expect(await listCalls(reader, { number: '+918765432109', limit: 100 })).toEqual([CALLKARO_RECORD]);
+    expect(await getRawDeliveries(reader, 'bandwidth', '{callId}')).toEqual([
+      {
+        deliveryId: bandwidthAck.id,
+        receivedAt: expect.any(String),
+        eventType: 'hangup',
+        body: bandwidthBody,
+      },
+    ]);
+  });
+
+  it('answers the calls script, run as npm run calls would, from its DynamoDB port', async () => {
+    // Prepare
+    const stack = await start(tempDir());
+    expect((await postBandwidth(stack, rawFixture('bandwidth', 'hangup'))).status).toBe(200);
+    await stack.drain();
+    const env: NodeJS.ProcessEnv = { ...process.env, DYNAMODB_PORT: String(await dynamoPortOf(stack)) };
+    delete env.AWS_ENDPOINT_URL_DYNAMODB;
+
+    // Act
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['tsx', 'scripts/calls.ts', 'list', '--json', '--number', '+13233326955'],
+      { cwd: ROOT, env },
+    );
+
+    // Assess
+    expect(JSON.parse(stdout)).toEqual([BANDWIDTH_RECORD]);
+  });
+
+  it('keeps records and dead letters across a restart on the same data folder', async () => {
+    // Prepare
+    const dataDir = tempDir();
+    const first = await start(dataDir);
+    expect((await postCallkaro(first, rawFixture('callkaro', 'call-ended'))).status).toBe(200);
+    await first.drain();
+    await first.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: first.pipeline.queueUrls.deadLetterQueueUrl,
+        MessageBody: 'parked',
+      }),
+    );
+
+    // Act
+    const stopped = Date.now();
+    await first.stop();
+    const stopMs = Date.now() - stopped;
+    const saved = JSON.parse(readFileSync(join(dataDir, 'dlq.json'), 'utf8'));
+    const second = await start(dataDir);
+
+    // Assess
+    expect(stopMs).toBeLessThan(3_000);
+    expect(saved.messages).toEqual([{ body: 'parked', sentTimestamp: expect.any(Number) }]);
+    expect(await getCall(readerOf(second), 'callkaro', '2303fa770b666a64ab1694c1e')).toEqual(CALLKARO_RECORD);
+    const { Messages = [] } = await second.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: second.pipeline.queueUrls.deadLetterQueueUrl,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    expect(Messages.map((m) => m.Body)).toEqual(['parked']);
+    expect(logs).toContain(`restored 1 dead-letter messages from ${join(dataDir, 'dlq.json')}`);
+  });
+
+  it('saves deliveries it could not process before stopping, and queues them again on start', async () => {
+    // Prepare
+    const dataDir = tempDir();
+    const first = await start(dataDir);
+    await first.sqs.send(
+      new SendMessageCommand({ QueueUrl: first.pipeline.queueUrls.queueUrl, MessageBody: 'not an envelope' }),
+    );
+    await first.drain(500);
+
+    // Act
+    await first.stop();
+    const saved = JSON.parse(readFileSync(join(dataDir, 'pending.json'), 'utf8'));
+    await start(dataDir);
+
+    // Assess
+    expect(saved.messages.map((m: { body: string }) => m.body)).toEqual(['not an envelope']);
+    expect(logs).toContain(`restored 1 undrained deliveries from ${join(dataDir, 'pending.json')}`);
+  }, 20_000);
+
+  it('uses the SQS and DynamoDB that AWS_ENDPOINT_URL_* name, creating its queues and table there', async () => {
+    // Prepare
+    const [sqs, dynamo] = await Promise.all([startSqs(), startDynamo()]);
+    const dataDir = tempDir();
+    try {
+      const stack = await start(dataDir, {
+        ...SECRETS,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      });
+
+      // Act
+      expect((await postCallkaro(stack, rawFixture('callkaro', 'call-ended'))).status).toBe(200);
+      await stack.drain();
+      await stack.stop();
+
+      // Assess
+      const client = localDynamoClient(dynamo.endpoint);
+      const reader = { store: buildCallStore(client, TABLE), normalizers };
+      expect(await getCall(reader, 'callkaro', '2303fa770b666a64ab1694c1e')).toEqual(CALLKARO_RECORD);
+      expect(stack.pipeline.queueUrls.queueUrl).toContain(String(sqs.port));
+      expect(logs).toContain(`DynamoDB  ${dynamo.endpoint} (AWS_ENDPOINT_URL_DYNAMODB), table ${TABLE}`);
+      expect(existsSync(join(dataDir, 'dynamodb'))).toBe(false);
+      client.destroy();
+    } finally {
+      await Promise.all([sqs.stop(), dynamo.stop()]);
+    }
+  });
+
+  it('prints the URLs to register, a curl line per provider and the ready line last', async () => {
+    // Act
+    const stack = await start(tempDir(), {});
+    const defaults = [...logs];
+    logs.length = 0;
+    const custom = await start(tempDir());
+
+    // Assess
+    expect(defaults).toContain(
+      'dev default secrets in use; set BANDWIDTH_WEBHOOK_USERNAME, BANDWIDTH_WEBHOOK_PASSWORD, CALLKARO_WEBHOOK_TOKEN to choose your own',
+    );
+    expect(defaults).toContain(
+      `  bandwidth  POST http://bandwidth:dev-password@127.0.0.1:${stack.port}/webhooks/bandwidth`,
+    );
+    expect(defaults).toContain(`  callkaro   POST ${stack.url}/webhooks/callkaro/dev-token`);
+    expect(defaults.join('\n')).toContain(
+      `curl -sS -H 'content-type: application/json' --data-binary @test/fixtures/callkaro/call-ended.json '${stack.url}/webhooks/callkaro/dev-token'`,
+    );
+    expect(defaults.at(-1)).toBe(`ready: call intake listening on ${stack.url}`);
+    // Secrets the user chose are not printed.
+    expect(logs).toContain(
+      `  bandwidth  POST http://bw-user:***@127.0.0.1:${custom.port}/webhooks/bandwidth`,
+    );
+    expect(logs).toContain(`  callkaro   POST ${custom.url}/webhooks/callkaro/***`);
+    expect(logs.join('\n')).not.toContain('bw-pass');
+  });
+
+  it('authenticates like the deployed API: 401 for wrong credentials, decoded path tokens accepted', async () => {
+    // Prepare
+    const stack = await start(tempDir());
+    const body = rawFixture('callkaro', 'call-ended');
+
+    // Act
+    const wrongBasic = await postBandwidth(stack, rawFixture('bandwidth', 'hangup'), 'bw-user:wrong');
+    const noBasic = await fetch(`${stack.url}/webhooks/bandwidth`, { method: 'POST', body: '{}' });
+    const wrongToken = await postCallkaro(stack, body, 'ck-wrong');
+    const encodedToken = await fetch(`${stack.url}/webhooks/callkaro/ck%20token%2F%2B`, {
+      method: 'POST',
+      body,
+    });
+
+    // Assess
+    expect(wrongBasic.status).toBe(401);
+    expect(wrongBasic.headers.get('www-authenticate')).toMatch(/^Basic /);
+    expect(await wrongBasic.json()).toEqual({ error: 'missing or invalid credentials' });
+    expect(noBasic.status).toBe(401);
+    expect(wrongToken.status).toBe(401);
+    expect(encodedToken.status).toBe(200);
+    expect(logs.join('\n')).not.toContain('ck-wrong');
+  });
+
+  it('answers 404 for unknown routes, 405 for a wrong method, 413 past 6 MiB', async () => {
+    // Prepare
+    const stack = await start(tempDir());
+
+    // Act
+    const unknown = await fetch(`${stack.url}/webhooks/twilio`, { method: 'POST', body: '{}' });
+    const noToken = await fetch(`${stack.url}/webhooks/callkaro`, { method: 'POST', body: '{}' });
+    const get = await fetch(`${stack.url}/webhooks/bandwidth`);
+    const huge = await postBandwidth(stack, 'x'.repeat(6 * 1024 * 1024 + 1)).catch((error: Error) => error);
+
+    // Assess
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ message: 'Not Found' });
+    expect(noToken.status).toBe(404);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect(huge).toBeInstanceOf(Response);
+    expect((huge as Response).status).toBe(413);
+  });
+});
+
+describe('npm start: problems the user can fix', () => {
+  let blocker: Server | undefined;
+  afterEach(() => {
+    blocker?.close();
+  });
+  const occupyPort = async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker?.listen(0, '127.0.0.1', resolve));
+    return (blocker.address() as { port: number }).port;
+  };
+
+  it('says which port is in use, and frees everything it had started', async () => {
+    // Prepare
+    const dataDir = tempDir();
+    const port = await occupyPort();
+
+    // Act
+    const failure = await failureOf(start(dataDir, SECRETS, port));
+    const retry = await start(dataDir);
+
+    // Assess
+    expect(failure).toBeInstanceOf(LocalStackError);
+    expect(failure.message).toBe(
+      `port ${port} is in use (another npm start?): stop what uses it or set PORT=<free port>`,
+    );
+    expect(retry.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('refuses a data folder another stack is using, or one it cannot open', async () => {
+    // Prepare
+    const dataDir = tempDir();
+    await start(dataDir);
+    const notAFolder = join(tempDir(), 'file');
+    writeFileSync(notAFolder, '');
+    const broken = tempDir();
+    writeFileSync(join(broken, 'dynamodb'), 'not leveldb');
+
+    // Act
+    const locked = await failureOf(start(dataDir));
+    const file = await failureOf(start(notAFolder));
+    const unreadable = await failureOf(start(broken));
+
+    // Assess
+    expect(locked).toBeInstanceOf(LocalStackError);
+    expect(locked.message).toMatch(
+      /dynamodb is in use by another process \(another npm start\?\): stop it first$/,
+    );
+    expect(file).toBeInstanceOf(LocalStackError);
+    expect(file.message).toMatch(/^cannot use .*file for local data \(.*\): fix or remove it$/);
+    expect(unreadable).toBeInstanceOf(LocalStackError);
+    expect(unreadable.message).toMatch(
+      /^cannot open .*dynamodb \(.*\): fix it or delete it \(its calls are lost\)$/,
+    );
+  });
+
+  const startScript = (cwd: string, env: NodeJS.ProcessEnv): ChildProcess =>
+    spawn(process.execPath, [TSX, join(ROOT, 'scripts/start.ts')], {
+      cwd,
+      env: { ...process.env, SQS_PORT: '0', DYNAMODB_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  const collect = (child: ChildProcess) => {
+    const output = { stdout: '', stderr: '' };
+    child.stdout?.on('data', (chunk) => {
+      output.stdout += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      output.stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { output, exited };
+  };
+
+  it('scripts/start.ts exits 1 with one line when the port is taken', async () => {
+    // Prepare
+    const port = await occupyPort();
+
+    // Act
+    const { output, exited } = collect(startScript(tempDir(), { PORT: String(port) }));
+    const code = await exited;
+
+    // Assess
+    expect(code).toBe(1);
+    expect(output.stderr.trim().split('\n').at(-1)).toBe(
+      `error: port ${port} is in use (another npm start?): stop what uses it or set PORT=<free port>`,
+    );
+    expect(output.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('scripts/start.ts stops cleanly on SIGTERM with exit status 0, data kept under .local', async () => {
+    // Prepare
+    const cwd = tempDir();
+    const child = startScript(cwd, { PORT: '0' });
+    const { output, exited } = collect(child);
+    await expect.poll(() => output.stdout, { timeout: 15_000, interval: 100 }).toMatch(/ready: call intake/);
+
+    // Act
+    child.kill('SIGTERM');
+    const code = await exited;
+
+    // Assess
+    expect(code).toBe(0);
+    expect(output.stdout).toMatch(/SIGTERM: stopping/);
+    expect(output.stdout.trim().split('\n').at(-1)).toBe('stopped');
+    expect(existsSync(join(cwd, '.local', 'dynamodb'))).toBe(true);
+  }, 25_000);
+});
+
+describe('routes from serverless.yml', () => {
+  const yml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+
+  it('are the two webhook routes of the spec, with their handler modules', () => {
+    // Act
+    const routes = parseHttpRoutes(yml);
+
+    // Assess
+    expect(routes).toEqual([
+      {
+        method: 'POST',
+        path: '/webhooks/bandwidth',
+        functionName: 'bandwidthWebhook',
+        module: 'functions/bandwidth-webhook',
+      },
+      {
+        method: 'POST',
+        path: '/webhooks/callkaro/{token}',
+        functionName: 'callkaroWebhook',
+        module: 'functions/callkaro-webhook',
+      },
+    ]);
+  });
+
+  it('match paths as API Gateway does: one segment per parameter, decoded', () => {
+    // Prepare
+    const matcher = routeMatcher(parseHttpRoutes(yml));
+
+    // Act & Assess
+    expect(matcher.match('POST', '/webhooks/callkaro/a%2Fb%20c')).toEqual({
+      route: expect.objectContaining({ path: '/webhooks/callkaro/{token}' }),
+      pathParameters: { token: 'a/b c' },
+    });
+    expect(matcher.match('POST', '/webhooks/bandwidth')).toEqual({
+      route: expect.objectContaining({ path: '/webhooks/bandwidth' }),
+      pathParameters: undefined,
+    });
+    expect(matcher.match('POST', '/webhooks/callkaro/a/b')).toBeNull();
+    expect(matcher.match('POST', '/webhooks/bandwidth/')).toBeNull();
+    expect(matcher.match('PUT', '/webhooks/bandwidth')).toBe('method-not-allowed');
+  });
+
+  it('use the names serverless.yml gives the table and queues', () => {
+    // Act
+    const names = stageNames('dev');
+
+    // Assess
+    expect(yml).toMatch(/^service: call-intake$/m);
+    expect(yml).toMatch(/tableName: \$\{self:service\}-\$\{sls:stage\}-calls$/m);
+    expect(yml).toMatch(/queueName: \$\{self:service\}-\$\{sls:stage\}-deliveries$/m);
+    expect(yml).toMatch(/dlqName: \$\{self:service\}-\$\{sls:stage\}-deliveries-dlq$/m);
+    expect(names).toEqual({
+      table: 'call-intake-dev-calls',
+      queue: 'call-intake-dev-deliveries',
+      deadLetterQueue: 'call-intake-dev-deliveries-dlq',
+    });
+  });
+});
