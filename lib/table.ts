@@ -7,7 +7,7 @@
  *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<receivedAt>#<id>       a delivery about no call
  *
  * Records carry sparse GSI keys (fromKey, toKey, dayKey, agentKey, batchKey) and one shared
- * sortKey = <time>#<provider>#<callId>, so every list is a Query ordered by time.
+ * sortKey = <receivedAt>#<provider>#<callId>, so every list is a Query ordered by arrival.
  */
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -40,10 +40,16 @@ const deliverySk = (d: Pick<Delivery, 'receivedAt' | 'deliveryId'>) =>
   `${DELIVERY_PREFIX}${d.receivedAt}#${d.deliveryId}`;
 export const partPrefix = (deliveryId: string) => `PART#${deliveryId}#`;
 
-/** The instant a record is listed under: when the call ended, else started, else was received. */
+/** When the call happened, for display: when it ended, else started, else was received. */
 export const recordTime = (record: CallRecord): string =>
   record.endedAt ?? record.startedAt ?? record.receivedAt;
-export const sortKeyOf = (record: CallRecord) => `${recordTime(record)}#${record.provider}#${record.callId}`;
+/**
+ * The instant a record is indexed, listed and range-filtered under: when its first delivery reached
+ * the intake. Unlike provider times it is never null, never in a misconfigured zone, and a bare
+ * `list` shows what just arrived; for real-time webhooks it is seconds after the call ended.
+ */
+export const listedAt = (record: CallRecord): string => record.receivedAt;
+export const sortKeyOf = (record: CallRecord) => `${listedAt(record)}#${record.provider}#${record.callId}`;
 export const dayKey = (day: string, shard: number) => `${day}#${shard}`;
 
 /** FNV-1a: a stable, well-spread shard number from the call's identity. */
@@ -107,7 +113,7 @@ const indexKey = (value: unknown): string | undefined =>
     : undefined;
 
 export function recordToItem(record: CallRecord, version: number): Item {
-  const time = recordTime(record);
+  const time = listedAt(record);
   const keys = {
     pk: callPk(record.provider, record.callId),
     sk: RECORD_SK,

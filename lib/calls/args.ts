@@ -23,8 +23,10 @@ list filters (combine freely):
   --batch <id>         CallKaro batch id
   --provider <name>    bandwidth | callkaro
   --outcome <outcome>  ${OUTCOMES.join(' | ')}
-  --since <time>       ISO date (2025-12-19) or date-time (2025-12-19T10:30Z); UTC unless an offset is given
-  --until <time>       default: now. Without --number/--agent/--batch, --since defaults to 30 days before it
+  --since <time>       calls that arrived at or after: ISO date (2025-12-19) or date-time
+                       (2025-12-19T10:30Z); UTC unless an offset is given
+  --until <time>       calls that arrived at or before; default: now. Without --number/--agent/--batch,
+                       --since defaults to 30 days before it
   --limit <n>          at most n calls (default 100)
 
 target (default: the local stack, http://127.0.0.1:$DYNAMODB_PORT, port 8000 unless set):

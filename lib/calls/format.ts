@@ -1,6 +1,5 @@
 /** What the `calls` CLI prints: aligned tables for people, JSON (spec.md §5 shapes) for machines. */
 import type { CallRecord } from '../record';
-import { recordTime } from '../table';
 import type { RawDelivery } from './query';
 
 /** The spec's attribute order (§2), then anything else the record carries. */
@@ -65,7 +64,8 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 export function listTable(records: readonly CallRecord[]): string {
   if (records.length === 0) return 'no calls found\n';
   const rows = records.map((r) => [
-    shortTime(recordTime(r)),
+    shortTime(r.receivedAt),
+    r.endedAt ? shortTime(r.endedAt) : '-',
     r.provider,
     r.callId,
     r.from ?? '-',
@@ -74,8 +74,18 @@ export function listTable(records: readonly CallRecord[]): string {
     r.outcome,
     formatDuration(r.durationSeconds),
   ]);
-  const header = ['TIME (UTC)', 'PROVIDER', 'CALL ID', 'FROM', 'TO', 'DIRECTION', 'OUTCOME', 'DURATION'];
-  return `${table(header, rows)}${records.length} call${records.length === 1 ? '' : 's'}, newest first\n`;
+  const header = [
+    'RECEIVED (UTC)',
+    'ENDED (UTC)',
+    'PROVIDER',
+    'CALL ID',
+    'FROM',
+    'TO',
+    'DIRECTION',
+    'OUTCOME',
+    'DURATION',
+  ];
+  return `${table(header, rows)}${records.length} call${records.length === 1 ? '' : 's'}, newest arrival first\n`;
 }
 
 const show = (value: unknown, indent: string): string => {

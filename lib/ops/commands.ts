@@ -45,8 +45,9 @@ Rebuilds call records from their stored raw deliveries with the current normaliz
   --stage <stage>    deployed stage: table call-intake-<stage>-calls, AWS credentials as usual
                      (without it: the local stack, DYNAMODB_PORT or AWS_ENDPOINT_URL_DYNAMODB, default :8000)
   --provider <p>     only this provider's calls
-  --since, --until   record time range (call end, else start, else receipt), ISO time or YYYY-MM-DD;
-                     default: from 31 days before the table was created until tomorrow
+  --since, --until   arrival time range (when the call's first delivery was received), ISO time or
+                     YYYY-MM-DD; default: from the day before the table was created until tomorrow,
+                     which is every call in it
   --call <p>:<id>    just this call (repeatable)
   --dry-run          show what would change (field: old → new) and write nothing
   --table <name>     another table name
@@ -151,11 +152,8 @@ const parseReplay = (argv: readonly string[]) =>
   });
 
 const DAY_MS = 86_400_000;
-/**
- * With no --since, calls whose time is up to this long before the table was created are included
- * (late or retried deliveries of older calls); anything older needs an explicit --since.
- */
-const ALL_CALLS_MARGIN_DAYS = 31;
+/** Records are indexed by arrival, so none is older than its table (a day's margin for clock skew). */
+const ALL_CALLS_MARGIN_DAYS = 1;
 
 export async function replayCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
   let values: ReturnType<typeof parseReplay>['values'];
@@ -197,14 +195,14 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
   try {
     if (!calls) {
       if (!since) {
-        // "All" is still Queries, one per day and shard: start a little before the table existed.
+        // "All" is still Queries, one per day and shard, from the day before the table existed.
         const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: target.names.table }));
         const created = Table?.CreationDateTime ?? new Date();
         since = new Date(created.getTime() - ALL_CALLS_MARGIN_DAYS * DAY_MS);
       }
       io.stderr.write(
         `${target.describe('DynamoDB')}: table ${target.names.table}, ` +
-          `${values.provider ?? 'all providers'}, record times ${since.toISOString()} … ${until.toISOString()}\n`,
+          `${values.provider ?? 'all providers'}, arrival times ${since.toISOString()} … ${until.toISOString()}\n`,
       );
       const finding = progressBar('finding calls', io.stderr);
       calls = await findCalls(

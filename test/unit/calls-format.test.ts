@@ -63,10 +63,10 @@ describe('calls output', () => {
 
     // Assess
     expect(text.split('\n')).toEqual([
-      'TIME (UTC)            PROVIDER   CALL ID                    FROM           TO             DIRECTION  OUTCOME    DURATION',
-      '2025-12-19 10:33:07Z  callkaro   2303fa770b666a64ab1694c1e  +919876543210  +918765432109  outbound   completed  2m00s',
-      '2025-12-18 09:00:00Z  bandwidth  c-1                        -              +918765432109  -          busy       -',
-      '2 calls, newest first',
+      'RECEIVED (UTC)        ENDED (UTC)           PROVIDER   CALL ID                    FROM           TO             DIRECTION  OUTCOME    DURATION',
+      '2025-12-19 10:33:08Z  2025-12-19 10:33:07Z  callkaro   2303fa770b666a64ab1694c1e  +919876543210  +918765432109  outbound   completed  2m00s',
+      '2025-12-18 09:00:00Z  -                     bandwidth  c-1                        -              +918765432109  -          busy       -',
+      '2 calls, newest arrival first',
       '',
     ]);
     expect(listTable([])).toBe('no calls found\n');

@@ -41,7 +41,7 @@ const delivery = (body: string): Delivery => ({
 });
 
 describe('record items', () => {
-  it('round-trips a record and sets the index keys from its parties, agent, batch and end time', () => {
+  it('round-trips a record and sets the index keys from its parties, agent, batch and arrival', () => {
     // Act
     const item = recordToItem(record(), 1);
 
@@ -50,14 +50,18 @@ describe('record items', () => {
     expect(item.toKey).toEqual({ S: '+918765432109' });
     expect(item.agentKey).toEqual({ S: 'agent-1' });
     expect(item.batchKey).toEqual({ S: 'batch-1' });
-    expect(item.sortKey).toEqual({ S: '2025-12-19T10:33:07.000Z#callkaro#c1' });
+    expect(item.sortKey).toEqual({ S: '2025-12-19T10:33:08.000Z#callkaro#c1' });
     expect(item.dayKey?.S).toMatch(/^2025-12-19#[0-7]$/);
     expect(itemToRecord(item)).toEqual({ record: record(), version: 1, detailsTruncated: false });
   });
 
-  it('lists a call whose times could not be read under the time it was received', () => {
-    const item = recordToItem(record({ startedAt: null, endedAt: null }), 1);
-    expect(item.sortKey?.S).toBe('2025-12-19T10:33:08.000Z#callkaro#c1');
+  it('indexes a call by arrival, also when the provider times could not be read', () => {
+    const item = recordToItem(
+      record({ startedAt: null, endedAt: null, receivedAt: '2026-01-02T03:04:05.000Z' }),
+      1,
+    );
+    expect(item.sortKey?.S).toBe('2026-01-02T03:04:05.000Z#callkaro#c1');
+    expect(item.dayKey?.S).toMatch(/^2026-01-02#[0-7]$/);
   });
 
   it('leaves out index keys that are absent or too long to be a DynamoDB key', () => {
