@@ -19,6 +19,12 @@ const delivery = (body: string): Delivery => ({
   body,
 });
 
+/** A valid envelope with one header field changed. */
+const withHeader = (change: Record<string, unknown>) => {
+  const header = JSON.parse(encodeEnvelope(delivery('{}')).split('\n')[0] as string);
+  return `${JSON.stringify({ ...header, ...change })}\n{}`;
+};
+
 describe('queue envelope', () => {
   it('carries the raw body byte for byte after a one-line header', () => {
     // Prepare
@@ -48,25 +54,9 @@ describe('queue envelope', () => {
     ['no header line', 'just text'],
     ['a header that is not JSON', '{nope\n{}'],
     ['an unknown version', '{"v":2}\n{}'],
-    [
-      'a missing delivery id',
-      JSON.stringify({
-        ...JSON.parse(encodeEnvelope(delivery('{}')).split('\n')[0] as string),
-        deliveryId: '',
-      }) + '\n{}',
-    ],
-    [
-      'an empty call id',
-      JSON.stringify({ ...JSON.parse(encodeEnvelope(delivery('{}')).split('\n')[0] as string), callId: '' }) +
-        '\n{}',
-    ],
-    [
-      'a receivedAt that is no time',
-      JSON.stringify({
-        ...JSON.parse(encodeEnvelope(delivery('{}')).split('\n')[0] as string),
-        receivedAt: 'soon',
-      }) + '\n{}',
-    ],
+    ['a missing delivery id', withHeader({ deliveryId: '' })],
+    ['an empty call id', withHeader({ callId: '' })],
+    ['a receivedAt that is no time', withHeader({ receivedAt: 'soon' })],
   ])('rejects a message with %s as an invalid envelope', (_name, message) => {
     expect(() => decodeEnvelope(message)).toThrow(InvalidEnvelopeError);
   });
