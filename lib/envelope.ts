@@ -27,34 +27,20 @@ export interface Delivery {
   body: string;
 }
 
-interface Header {
+type Header = Omit<Delivery, 'body'> & {
   v: 1;
-  deliveryId: string;
-  provider: string;
-  receivedAt: string;
-  requestId: string;
-  eventType: string;
-  callId: string | null;
   /** SQS cannot carry U+FFFE/U+FFFF; such bodies travel base64-encoded. */
   encoding: 'utf8' | 'base64';
-}
+};
 
 // Characters SQS accepts in a message body (SendMessage docs); everything else forces base64.
 const SQS_UNSAFE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 export function encodeEnvelope(delivery: Delivery): string {
   const encoding = SQS_UNSAFE.test(delivery.body) ? 'base64' : 'utf8';
-  const header: Header = {
-    v: 1,
-    deliveryId: delivery.deliveryId,
-    provider: delivery.provider,
-    receivedAt: delivery.receivedAt,
-    requestId: delivery.requestId,
-    eventType: delivery.eventType,
-    callId: delivery.callId,
-    encoding,
-  };
-  const body = encoding === 'base64' ? Buffer.from(delivery.body, 'utf8').toString('base64') : delivery.body;
+  const { body: raw, ...fields } = delivery;
+  const header: Header = { v: 1, ...fields, encoding };
+  const body = encoding === 'base64' ? Buffer.from(raw, 'utf8').toString('base64') : raw;
   return `${JSON.stringify(header)}\n${body}`;
 }
 

@@ -195,19 +195,10 @@ export function itemToRecord(item: Item): StoredRecord {
  */
 export function deliveryToItems(delivery: Delivery): Item[] {
   const pk = deliveryPk(delivery);
-  const head: Record<string, unknown> = {
-    pk,
-    sk: deliverySk(delivery),
-    deliveryId: delivery.deliveryId,
-    provider: delivery.provider,
-    receivedAt: delivery.receivedAt,
-    requestId: delivery.requestId,
-    eventType: delivery.eventType,
-    callId: delivery.callId,
-  };
-  if (Buffer.byteLength(delivery.body) <= MAX_INLINE_BODY)
-    return [marshall({ ...head, body: delivery.body })];
-  const compressed = brotliCompressSync(delivery.body, {
+  const { body, ...fields } = delivery;
+  const head = { pk, sk: deliverySk(delivery), ...fields };
+  if (Buffer.byteLength(body) <= MAX_INLINE_BODY) return [marshall({ ...head, body })];
+  const compressed = brotliCompressSync(body, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: 5,
       [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
