@@ -20,6 +20,7 @@ import { type LocalStack, LocalStackError, startLocalStack } from '../../lib/loc
 import { normalizers } from '../../lib/providers/registry';
 import { buildCallStore } from '../../lib/store';
 import { rawFixture } from '../fixtures';
+import { anyReceivedAt, bandwidthSeedRecord, callkaroSeedRecord } from '../support/records';
 import { basic } from '../support/requests';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -63,58 +64,8 @@ const postCallkaro = (stack: LocalStack, body: string, token = SECRETS.CALLKARO_
 
 const readerOf = (stack: LocalStack) => ({ store: buildCallStore(stack.dynamo, TABLE), normalizers });
 
-const BANDWIDTH_RECORD = {
-  provider: 'bandwidth',
-  callId: '{callId}',
-  from: '+13233326955',
-  to: '+13233326955',
-  direction: null,
-  startedAt: null,
-  answeredAt: null,
-  endedAt: '2012-11-14T15:56:12.636Z',
-  durationSeconds: null,
-  outcome: 'completed',
-  answered: true,
-  hangupCause: 'NORMAL_CLEARING',
-  receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-  details: {
-    callUri: 'https://api.catapult.inetwork.com/v1/users/{userId}/calls/{callId}',
-    callState: null,
-  },
-};
-
-const CALLKARO_RECORD = {
-  provider: 'callkaro',
-  callId: '2303fa770b666a64ab1694c1e',
-  from: '+919876543210',
-  to: '+918765432109',
-  direction: 'outbound',
-  startedAt: '2025-12-19T10:31:07.000Z',
-  answeredAt: null,
-  endedAt: '2025-12-19T10:33:07.000Z',
-  durationSeconds: 120,
-  outcome: 'completed',
-  answered: true,
-  hangupCause: 'CLIENT_INITIATED',
-  receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-  details: {
-    callType: 'outbound',
-    agentId: '6803fa770b666a64ab1694c1e',
-    agentVersionId: '1203fa770b666a64ab1694c1e',
-    batchId: '0303fa770b666a64ab1694c1e',
-    recordingUrl: 'https://example.com/recording.mp3',
-    transcription: 'Full call transcript...',
-    metadata: { name: 'Jatin', age: 25 },
-    tryCount: 0,
-    postCall: { lead_status: 'interested' },
-    postCallDetail: { lead_status: { value: 'interested', comment: 'Customer showed interest' } },
-    functionsCalled: [{ name: 'update_crm', success: true, timestamp: '2025-12-19T15:25:00.000Z' }],
-    dispositionReason: 'Customer requested callback',
-    converted: true,
-    nextCallScheduled: false,
-    callLink: 'https://callkaro.ai/dashboard/call-history?call_id=abc123',
-  },
-};
+const BANDWIDTH_RECORD = bandwidthSeedRecord(anyReceivedAt());
+const CALLKARO_RECORD = callkaroSeedRecord(anyReceivedAt());
 
 const failureOf = (started: Promise<LocalStack>): Promise<Error> =>
   started.then(

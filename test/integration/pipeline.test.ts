@@ -5,7 +5,9 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bandwidthHangup, callkaroCallEnded, rawFixture } from '../fixtures';
+import { anyReceivedAt, bandwidthSeedRecord } from '../support/records';
 import { bandwidthRequest, callkaroRequest, jsonBody } from '../support/requests';
+import { sqsRecord } from '../support/sqs';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -41,25 +43,7 @@ describe('webhook → SQS → consumer → DynamoDB', () => {
     expect(response.statusCode).toBe(200);
     expect(jsonBody(response)).toEqual({ received: true, id: expect.any(String) });
     const stored = await stack.store.getRecord('bandwidth', '{callId}');
-    expect(stored?.record).toEqual({
-      provider: 'bandwidth',
-      callId: '{callId}',
-      from: '+13233326955',
-      to: '+13233326955',
-      direction: null,
-      startedAt: null,
-      answeredAt: null,
-      endedAt: '2012-11-14T15:56:12.636Z',
-      durationSeconds: null,
-      outcome: 'completed',
-      answered: true,
-      hangupCause: 'NORMAL_CLEARING',
-      receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-      details: {
-        callUri: 'https://api.catapult.inetwork.com/v1/users/{userId}/calls/{callId}',
-        callState: null,
-      },
-    });
+    expect(stored?.record).toEqual(bandwidthSeedRecord(anyReceivedAt()));
     const deliveries = await stack.store.loadDeliveries('bandwidth', '{callId}');
     expect(deliveries.map((d) => d.body)).toEqual([raw]);
     expect(deliveries[0]?.deliveryId).toBe(jsonBody(response).id);
@@ -195,22 +179,9 @@ describe('webhook → SQS → consumer → DynamoDB', () => {
 
     // Act
     const result = await stack.consumer({
-      Records: messages.map((m) => ({
-        messageId: m.MessageId ?? '',
-        receiptHandle: m.ReceiptHandle ?? '',
-        body: m.Body ?? '',
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '0',
-          SenderId: 'x',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:deliveries',
-        awsRegion: 'us-east-1',
-      })),
+      Records: messages.map((m) =>
+        sqsRecord({ messageId: m.MessageId ?? '', receiptHandle: m.ReceiptHandle ?? '', body: m.Body ?? '' }),
+      ),
     });
 
     // Assess

@@ -4,7 +4,7 @@
  * built is stored (many runs on an in-memory store that applies DynamoDB's item rules to the real
  * item mapping, a few on dynalite); and the record does not depend on the processing order.
  */
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsumerOutcome, createConsumerHandler, processMessage } from '../../lib/consumer';
@@ -24,7 +24,8 @@ import {
   RECORD_SK,
   recordToItem,
 } from '../../lib/table';
-import { fixture } from '../fixtures';
+import { type Provider, provider, SEEDS, seedPath, withValueAt } from '../support/arbitraries';
+import { sqsRecord } from '../support/sqs';
 import { startTestStack, type TestStack } from '../support/stack';
 
 // ---------------------------------------------------------------- DynamoDB's rules, in memory
@@ -137,39 +138,11 @@ function memoryStore(): CallStore {
 
 // ---------------------------------------------------------------- generators
 
-const SEEDS = {
-  bandwidth: fixture('bandwidth', 'hangup'),
-  callkaro: fixture('callkaro', 'call-ended'),
-} as const;
-type Provider = keyof typeof SEEDS;
 const SEED_CALL_IDS: Record<Provider, string> = {
   bandwidth: '{callId}',
   callkaro: '2303fa770b666a64ab1694c1e',
 };
 const CALL_EVENT: Record<Provider, string> = { bandwidth: 'hangup', callkaro: 'call_ended' };
-
-function pathsOf(value: unknown, prefix: string[] = []): string[][] {
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([key, child]) => [
-    [...prefix, key],
-    ...pathsOf(child, [...prefix, key]),
-  ]);
-}
-
-function withValueAt(seed: unknown, path: readonly string[], value: unknown): unknown {
-  const copy = structuredClone(seed) as Record<string, unknown>;
-  let node = copy;
-  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
-  Object.defineProperty(node, path[path.length - 1] as string, {
-    value,
-    enumerable: true,
-    configurable: true,
-    writable: true,
-  });
-  return copy;
-}
-
-const provider = fc.constantFrom<Provider>('bandwidth', 'callkaro');
 
 /** Values DynamoDB is picky about, mixed into fast-check's own. */
 const oddValue = fc.oneof(
@@ -185,7 +158,7 @@ const oddValue = fc.oneof(
 /** A body the ingress would accept for a call: a seed with one field replaced by an odd value. */
 const mutatedSeed = (p: Provider) =>
   fc
-    .record({ path: fc.constantFrom(...pathsOf(SEEDS[p])), value: oddValue })
+    .record({ path: seedPath(p), value: oddValue })
     .map(({ path, value }) => JSON.stringify(withValueAt(SEEDS[p], path, value)) ?? '{}');
 
 const anyBody = (p: Provider) =>
@@ -234,23 +207,6 @@ const garbageMessage = fc.oneof(
   anyDelivery.map((d) => encodeEnvelope({ ...d, provider: 'nobody' })),
 );
 
-const sqsRecord = (messageId: string, body: string): SQSRecord => ({
-  messageId,
-  receiptHandle: messageId,
-  body,
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: '0',
-    SenderId: 'local',
-    ApproximateFirstReceiveTimestamp: '0',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:deliveries',
-  awsRegion: 'us-east-1',
-});
-
 // ---------------------------------------------------------------- properties
 
 describe('the consumer on an in-memory store with DynamoDB rules', () => {
@@ -281,7 +237,9 @@ describe('the consumer on an in-memory store with DynamoDB rules', () => {
           if (outcome.error !== undefined) failed.add(outcome.messageId);
         };
         const handler = createConsumerHandler(() => ({ store: memoryStore(), normalizers, observe }));
-        const event: SQSEvent = { Records: messages.map((m, i) => sqsRecord(`m-${i}`, m.body)) };
+        const event: SQSEvent = {
+          Records: messages.map((m, i) => sqsRecord({ messageId: `m-${i}`, body: m.body })),
+        };
 
         const response = await handler(event);
 

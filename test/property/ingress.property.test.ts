@@ -21,14 +21,13 @@ import { bandwidthIngress } from '../../lib/providers/bandwidth/ingress';
 import { callkaroIngress } from '../../lib/providers/callkaro/ingress';
 import type { ProviderIngress } from '../../lib/providers/types';
 import { staticSecrets } from '../../lib/secrets';
-import { fixture } from '../fixtures';
+import { type Provider, provider, SEEDS, seedPath, withValueAt } from '../support/arbitraries';
 import { basic } from '../support/requests';
 import { BANDWIDTH_SECRETS, CALLKARO_SECRETS } from '../support/stack';
 
 const ALLOWED = [200, 400, 401, 413];
 const RUNS = 150;
 
-type Provider = 'bandwidth' | 'callkaro';
 const PROVIDERS: Record<Provider, { ingress: ProviderIngress; secrets: readonly string[] }> = {
   bandwidth: { ingress: bandwidthIngress, secrets: BANDWIDTH_SECRETS },
   callkaro: { ingress: callkaroIngress, secrets: CALLKARO_SECRETS },
@@ -90,7 +89,6 @@ function assertContract(sent: Sent, { response, queued }: Awaited<ReturnType<typ
   expect(({} as any).polluted).toBeUndefined();
 }
 
-const provider = fc.constantFrom<Provider>('bandwidth', 'callkaro');
 const contentType = fc.constantFrom(
   undefined,
   'application/json',
@@ -122,32 +120,6 @@ const hostileJson: fc.Arbitrary<unknown> = fc.letrec<{ node: unknown }>((tie) =>
   ),
 })).node;
 
-/** Every path into a seed payload, e.g. ['data', 'call_metadata', 'age']. */
-function pathsOf(value: unknown, prefix: string[] = []): string[][] {
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([key, child]) => [
-    [...prefix, key],
-    ...pathsOf(child, [...prefix, key]),
-  ]);
-}
-
-function withValueAt(seed: unknown, path: readonly string[], value: unknown): unknown {
-  const copy = structuredClone(seed) as Record<string, unknown>;
-  let node = copy;
-  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
-  Object.defineProperty(node, path[path.length - 1] as string, {
-    value,
-    enumerable: true,
-    configurable: true,
-    writable: true,
-  });
-  return copy;
-}
-
-const SEEDS: Record<Provider, unknown> = {
-  bandwidth: fixture('bandwidth', 'hangup'),
-  callkaro: fixture('callkaro', 'call-ended'),
-};
 /** Fields the ingress reads to identify a delivery; every other field is the consumer's business. */
 const IDENTITY: Record<Provider, string[]> = {
   bandwidth: ['eventType', 'callId'],
@@ -156,7 +128,7 @@ const IDENTITY: Record<Provider, string[]> = {
 const seedMutation = provider.chain((p) =>
   fc.record({
     provider: fc.constant(p),
-    path: fc.constantFrom(...pathsOf(SEEDS[p])),
+    path: seedPath(p),
     value: fc.anything(),
   }),
 );

@@ -5,8 +5,8 @@ import { BadRequestError, UnauthorizedError } from '../../lib/errors';
 import { bandwidthIngress } from '../../lib/providers/bandwidth/ingress';
 import { bandwidthNormalizer, outcomeOfCause } from '../../lib/providers/bandwidth/normalize';
 import type { WebhookRequest } from '../../lib/providers/types';
-import type { CallRecord } from '../../lib/record';
 import { bandwidthHangup, rawFixture } from '../fixtures';
+import { bandwidthSeedRecord } from '../support/records';
 
 const CALL_ID = '{callId}';
 const RECEIVED_AT = '2012-11-14T15:56:13.000Z';
@@ -40,25 +40,7 @@ const answerEvent = (time: string) => ({
 
 const toCallRecord = (deliveries: readonly Delivery[]) => bandwidthNormalizer.toCallRecord(deliveries);
 
-const seedRecord = (): CallRecord => ({
-  provider: 'bandwidth',
-  callId: CALL_ID,
-  from: '+13233326955',
-  to: '+13233326955',
-  direction: null,
-  startedAt: null,
-  answeredAt: null,
-  endedAt: '2012-11-14T15:56:12.636Z',
-  durationSeconds: null,
-  outcome: 'completed',
-  answered: true,
-  hangupCause: 'NORMAL_CLEARING',
-  receivedAt: RECEIVED_AT,
-  details: {
-    callUri: 'https://api.catapult.inetwork.com/v1/users/{userId}/calls/{callId}',
-    callState: null,
-  },
-});
+const seedRecord = () => bandwidthSeedRecord(RECEIVED_AT);
 
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
 

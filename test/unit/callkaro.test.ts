@@ -11,21 +11,12 @@ import {
 import type { WebhookRequest } from '../../lib/providers/types';
 import type { CallRecord } from '../../lib/record';
 import { callkaroCallEnded, rawFixture } from '../fixtures';
+import { delivery } from '../support/deliveries';
+import { callkaroSeedRecord } from '../support/records';
 
 const CALL_SID = '2303fa770b666a64ab1694c1e';
+/** `delivery`'s default arrival time. */
 const RECEIVED_AT = '2025-12-19T10:33:08.123Z';
-
-/** A stored delivery around a body; objects are serialized, strings kept byte for byte. */
-const delivery = (body: unknown, overrides: Partial<Delivery> = {}): Delivery => ({
-  deliveryId: 'delivery-1',
-  provider: 'callkaro',
-  receivedAt: RECEIVED_AT,
-  requestId: 'request-1',
-  eventType: 'call_ended',
-  callId: CALL_SID,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-  ...overrides,
-});
 
 /** The seed with `data` changed by `change`, as a delivery. */
 const seedDelivery = (change: (data: Record<string, unknown>) => void, overrides: Partial<Delivery> = {}) => {
@@ -235,38 +226,7 @@ describe('callkaro toCallRecord', () => {
     const record = kolkata.toCallRecord([seed]);
 
     // Assess
-    expect(record).toStrictEqual({
-      provider: 'callkaro',
-      callId: CALL_SID,
-      from: '+919876543210',
-      to: '+918765432109',
-      direction: 'outbound',
-      startedAt: '2025-12-19T10:31:07.000Z',
-      answeredAt: null,
-      endedAt: '2025-12-19T10:33:07.000Z',
-      durationSeconds: 120,
-      outcome: 'completed',
-      answered: true,
-      hangupCause: 'CLIENT_INITIATED',
-      receivedAt: RECEIVED_AT,
-      details: {
-        callType: 'outbound',
-        agentId: '6803fa770b666a64ab1694c1e',
-        agentVersionId: '1203fa770b666a64ab1694c1e',
-        batchId: '0303fa770b666a64ab1694c1e',
-        recordingUrl: 'https://example.com/recording.mp3',
-        transcription: 'Full call transcript...',
-        metadata: { name: 'Jatin', age: 25 },
-        tryCount: 0,
-        postCall: { lead_status: 'interested' },
-        postCallDetail: { lead_status: { value: 'interested', comment: 'Customer showed interest' } },
-        functionsCalled: [{ name: 'update_crm', success: true, timestamp: '2025-12-19T15:25:00.000Z' }],
-        dispositionReason: 'Customer requested callback',
-        converted: true,
-        nextCallScheduled: false,
-        callLink: 'https://callkaro.ai/dashboard/call-history?call_id=abc123',
-      },
-    });
+    expect(record).toStrictEqual(callkaroSeedRecord(RECEIVED_AT));
   });
 
   it('uses Asia/Kolkata by default and is named callkaro', () => {

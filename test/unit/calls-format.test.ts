@@ -10,24 +10,7 @@ import {
 } from '../../lib/calls/format';
 import type { CallRecord } from '../../lib/record';
 import { rawFixture } from '../fixtures';
-
-const record = (overrides: Partial<CallRecord> = {}): CallRecord => ({
-  provider: 'callkaro',
-  callId: '2303fa770b666a64ab1694c1e',
-  from: '+919876543210',
-  to: '+918765432109',
-  direction: 'outbound',
-  startedAt: '2025-12-19T10:31:07.000Z',
-  answeredAt: null,
-  endedAt: '2025-12-19T10:33:07.000Z',
-  durationSeconds: 120,
-  outcome: 'completed',
-  answered: true,
-  hangupCause: 'CLIENT_INITIATED',
-  receivedAt: '2025-12-19T10:33:08.000Z',
-  details: { agentId: 'agent-1', transcription: 'Agent: hello\nCustomer: hi' },
-  ...overrides,
-});
+import { sampleRecord } from '../support/records';
 
 describe('calls output', () => {
   it.each([
@@ -44,8 +27,8 @@ describe('calls output', () => {
   it('lists calls as an aligned table with a count', () => {
     // Prepare
     const records = [
-      record(),
-      record({
+      sampleRecord(),
+      sampleRecord({
         provider: 'bandwidth',
         callId: 'c-1',
         from: null,
@@ -74,7 +57,7 @@ describe('calls output', () => {
 
   it('prints records as JSON with the spec attributes in order', () => {
     // Prepare
-    const scrambled = Object.fromEntries(Object.entries(record()).reverse()) as unknown as CallRecord;
+    const scrambled = Object.fromEntries(Object.entries(sampleRecord()).reverse()) as unknown as CallRecord;
 
     // Act
     const one = JSON.parse(recordJson(scrambled));
@@ -97,13 +80,13 @@ describe('calls output', () => {
       'receivedAt',
       'details',
     ]);
-    expect(one).toEqual(record());
-    expect(many).toEqual([record()]);
+    expect(one).toEqual(sampleRecord());
+    expect(many).toEqual([sampleRecord()]);
   });
 
   it('prints a record for people with its details, multi-line values indented', () => {
     // Act
-    const text = recordText(record());
+    const text = recordText(sampleRecord());
 
     // Assess
     expect(text).toContain('callkaro 2303fa770b666a64ab1694c1e\n');

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type Delivery,
-  decodeEnvelope,
-  encodeEnvelope,
-  MAX_BODY_BYTES,
-  MAX_MESSAGE_BYTES,
-} from '../../lib/envelope';
+import { decodeEnvelope, encodeEnvelope, MAX_BODY_BYTES, MAX_MESSAGE_BYTES } from '../../lib/envelope';
 import { InvalidEnvelopeError } from '../../lib/errors';
 import { rawFixture } from '../fixtures';
-
-const delivery = (body: string): Delivery => ({
-  deliveryId: '6f1c2d4e-0000-4000-8000-000000000001',
-  provider: 'callkaro',
-  receivedAt: '2025-12-19T10:33:08.123Z',
-  requestId: 'req-1',
-  eventType: 'call_ended',
-  callId: '2303fa770b666a64ab1694c1e',
-  body,
-});
+import { delivery } from '../support/deliveries';
 
 /** A valid envelope with one header field changed. */
 const withHeader = (change: Record<string, unknown>) => {

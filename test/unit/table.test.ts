@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Delivery } from '../../lib/envelope';
 import type { CallRecord } from '../../lib/record';
 import {
   DAY_SHARDS,
@@ -11,34 +10,15 @@ import {
   shardOf,
   toStorable,
 } from '../../lib/table';
+import { delivery } from '../support/deliveries';
+import { sampleRecord } from '../support/records';
 
-const record = (over: Partial<CallRecord> = {}): CallRecord => ({
-  provider: 'callkaro',
-  callId: 'c1',
-  from: '+919876543210',
-  to: '+918765432109',
-  direction: 'outbound',
-  startedAt: '2025-12-19T10:31:07.000Z',
-  answeredAt: null,
-  endedAt: '2025-12-19T10:33:07.000Z',
-  durationSeconds: 120,
-  outcome: 'completed',
-  answered: true,
-  hangupCause: 'CLIENT_INITIATED',
-  receivedAt: '2025-12-19T10:33:08.000Z',
-  details: { agentId: 'agent-1', batchId: 'batch-1', transcription: 'hello' },
-  ...over,
-});
-
-const delivery = (body: string): Delivery => ({
-  deliveryId: 'd1',
-  provider: 'callkaro',
-  receivedAt: '2025-12-19T10:33:08.000Z',
-  requestId: 'r1',
-  eventType: 'call_ended',
-  callId: 'c1',
-  body,
-});
+const record = (over: Partial<CallRecord> = {}): CallRecord =>
+  sampleRecord({
+    callId: 'c1',
+    details: { agentId: 'agent-1', batchId: 'batch-1', transcription: 'hello' },
+    ...over,
+  });
 
 describe('record items', () => {
   it('round-trips a record and sets the index keys from its parties, agent, batch and arrival', () => {
