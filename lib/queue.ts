@@ -20,9 +20,16 @@ export const createSqsClient = (config: SQSClientConfig = {}): SQSClient =>
 export const buildEnqueue =
   (client: SQSClient, queueUrl: string, deadlineMs = ENQUEUE_DEADLINE_MS): Enqueue =>
   async (messageBody) => {
-    const { MessageId } = await client.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: messageBody }),
-      { abortSignal: AbortSignal.timeout(deadlineMs) },
-    );
-    return MessageId;
+    // A timer cleared on completion: AbortSignal.timeout keeps one alive per request for the full deadline.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), deadlineMs);
+    try {
+      const { MessageId } = await client.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: messageBody }),
+        { abortSignal: deadline.signal },
+      );
+      return MessageId;
+    } finally {
+      clearTimeout(timer);
+    }
   };

@@ -10,13 +10,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltBundle, buildBundle, functionInfos } from '../../bench/bundles';
 
-// Measured 2026-11-23 (esbuild 0.28, AWS SDK v3.1169, Powertools 2.36): webhooks 449,210 / 448,495 B,
-// consumer 584,719 B. Budgets are ~15% above; raise them only with a reason (see npm run bench).
+// Measured 2026-11-23 (esbuild 0.28, AWS SDK v3.1169, Powertools 2.36, env-only credentials alias):
+// webhooks 313,797 / 313,082 B, consumer 449,405 B. Budgets are ~15% above; raise them only with a
+// reason (see npm run bench).
 const BUDGET_BYTES: Record<string, number> = {
-  bandwidthWebhook: 516_000,
-  callkaroWebhook: 516_000,
-  consumer: 672_000,
+  bandwidthWebhook: 361_000,
+  callkaroWebhook: 361_000,
+  consumer: 517_000,
 };
+
+/** The SDK's full default credential chain; Lambda's env credentials need none of it (lib/lambda-credentials.ts). */
+const CREDENTIAL_CHAIN_PACKAGES = [
+  '@aws-sdk/credential-provider-node',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/client-sso',
+];
 
 const CONSUMER_ONLY_PACKAGES = [
   'luxon',
@@ -90,5 +98,19 @@ describe('production bundles', () => {
 
     // Assess
     expect(found).toEqual(CONSUMER_ONLY_PACKAGES);
+  });
+
+  it.each(functions.map((fn) => fn.name))('bundles %s with Lambda environment credentials only', (name) => {
+    // Prepare
+    const inputs = bundles.get(name)?.inputs ?? [];
+
+    // Act
+    const chain = inputs.filter((input) =>
+      CREDENTIAL_CHAIN_PACKAGES.some((pkg) => input.includes(`node_modules/${pkg}/`)),
+    );
+
+    // Assess
+    expect(inputs.some((input) => input.includes('lib/lambda-credentials.ts'))).toBe(true);
+    expect(chain).toEqual([]);
   });
 });
