@@ -12,7 +12,8 @@ import type { CallRecord } from './record';
 import type { CallStore } from './store';
 import { toStorable } from './table';
 
-export type RecordChange = 'created' | 'updated' | 'unchanged' | 'pending' | 'no-call';
+/** `kept`: stored raw only, the event type cannot change the record (see ProviderNormalizer.recordEvents). */
+export type RecordChange = 'created' | 'updated' | 'unchanged' | 'pending' | 'no-call' | 'kept';
 
 export interface ConsumerOutcome {
   messageId: string;
@@ -88,6 +89,7 @@ export async function processDelivery(
   if (!normalizer) throw new UnknownProviderError(delivery.provider);
   await deps.store.putDelivery(delivery);
   if (delivery.callId === null) return { change: 'no-call' };
+  if (!normalizer.recordEvents.has(delivery.eventType)) return { change: 'kept' };
   return rebuildRecord(normalizer, deps.store, delivery.callId);
 }
 

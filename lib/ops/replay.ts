@@ -191,6 +191,7 @@ export async function replayCalls({
     unchanged: 0,
     pending: 0,
     'no-call': 0,
+    kept: 0,
     failed: 0,
   };
   for (const call of results) counts[call.change] += 1;

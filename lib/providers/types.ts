@@ -47,8 +47,14 @@ export interface LocalWebhookSetup {
 export interface ProviderNormalizer {
   readonly name: string;
   /**
+   * The event types a record is built from. Other events of a call (Bandwidth playback, gather, …)
+   * are stored as raw deliveries but never trigger a rebuild, so a long IVR call does not re-read
+   * all its deliveries dozens of times.
+   */
+  readonly recordEvents: ReadonlySet<string>;
+  /**
    * The call's record from every delivery stored for it, in any order (the result must not depend
-   * on it). null while no delivery says the call ended. Never throws on odd field values: an
+   * on it, nor on deliveries whose event type is not in `recordEvents`). null while no delivery says the call ended. Never throws on odd field values: an
    * unreadable field becomes null and stays visible in the raw body.
    */
   toCallRecord(deliveries: readonly Delivery[]): CallRecord | null;

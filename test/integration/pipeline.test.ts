@@ -132,6 +132,36 @@ describe('webhook → SQS → consumer → DynamoDB', () => {
     });
   });
 
+  it('keeps the other events of a call raw without rebuilding its record', async () => {
+    // Prepare
+    await stack.stop();
+    const changes: (string | undefined)[] = [];
+    stack = await startTestStack({
+      consumerDeps: (deps) => ({ ...deps, observe: (outcome) => changes.push(outcome.change) }),
+    });
+    const poller = await stack.startPoller();
+    expect((await stack.bandwidth(bandwidthRequest(rawFixture('bandwidth', 'hangup')))).statusCode).toBe(200);
+    await poller.drain();
+    const before = await stack.store.getRecord('bandwidth', '{callId}');
+    const playback = {
+      eventType: 'playback',
+      callId: '{callId}',
+      status: 'done',
+      time: '2012-11-14T15:56:13Z',
+    };
+
+    // Act
+    const response = await stack.bandwidth(bandwidthRequest(playback));
+    await poller.drain();
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(changes).toEqual(['created', 'kept']);
+    expect(await stack.store.getRecord('bandwidth', '{callId}')).toEqual(before);
+    const kept = await stack.store.loadDeliveries('bandwidth', '{callId}');
+    expect(kept.map((d) => d.eventType).sort()).toEqual(['hangup', 'playback']);
+  });
+
   it('acknowledges events that concern no call and keeps them, without making a record', async () => {
     // Prepare
     const conference = {

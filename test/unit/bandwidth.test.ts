@@ -400,6 +400,30 @@ describe('bandwidthNormalizer.toCallRecord', () => {
   });
 });
 
+describe('bandwidthNormalizer.recordEvents', () => {
+  it('builds the record from hangup, answer and incomingcall only', () => {
+    expect([...bandwidthNormalizer.recordEvents].sort()).toEqual(['answer', 'hangup', 'incomingcall']);
+  });
+
+  it('is not changed by other events of the call, whatever they carry or when they arrived', () => {
+    // Prepare
+    const hangup = delivery(bandwidthHangup(), { deliveryId: 'd-2', receivedAt: '2012-11-14T15:56:13.000Z' });
+    const playback = delivery(
+      { eventType: 'playback', callId: CALL_ID, status: 'done', direction: 'out', from: '+15550000000' },
+      { deliveryId: 'd-1', receivedAt: '2012-11-14T15:50:00.000Z' },
+    );
+
+    // Act
+    const alone = bandwidthNormalizer.toCallRecord([hangup]);
+    const withPlayback = bandwidthNormalizer.toCallRecord([playback, hangup]);
+
+    // Assess
+    expect(withPlayback).toEqual(alone);
+    expect(withPlayback?.receivedAt).toBe('2012-11-14T15:56:13.000Z');
+    expect(withPlayback?.direction).toBeNull();
+  });
+});
+
 describe('bandwidthIngress.authenticate', () => {
   it.each(SECRETS)('accepts Basic credentials matching %s', (secret) => {
     // Prepare

@@ -90,8 +90,11 @@ function directionOf(events: readonly CallEvent[]): Direction | null {
   return events.some((event) => event.delivery.eventType === 'incomingcall') ? 'inbound' : null;
 }
 
+/** What a Bandwidth record is made of; every other event of the call is kept raw only. */
+const RECORD_EVENTS: ReadonlySet<string> = new Set(['hangup', 'answer', 'incomingcall']);
+
 function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
-  const ordered = [...deliveries].sort(byArrival);
+  const ordered = deliveries.filter((d) => RECORD_EVENTS.has(d.eventType)).sort(byArrival);
   const events: CallEvent[] = [];
   for (const delivery of ordered) {
     const body = parseObject(delivery.body);
@@ -138,4 +141,8 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
   };
 }
 
-export const bandwidthNormalizer: ProviderNormalizer = { name: 'bandwidth', toCallRecord };
+export const bandwidthNormalizer: ProviderNormalizer = {
+  name: 'bandwidth',
+  recordEvents: RECORD_EVENTS,
+  toCallRecord,
+};

@@ -107,8 +107,10 @@ interface CallEnded {
 }
 
 function callEndedOf(delivery: Delivery): CallEnded | null {
+  // The envelope's event type is what the ingress identified (from `event`), and what the consumer gates on.
+  if (delivery.eventType !== CALL_ENDED) return null;
   const body = parseObject(delivery.body);
-  if (body === null || field(body, 'event') !== CALL_ENDED) return null;
+  if (body === null) return null;
   const data = field(body, 'data');
   if (!isRecord(data)) return null;
   const callSid = field(data, 'callSid');
@@ -141,12 +143,12 @@ export function createCallkaroNormalizer(timeZone: string): ProviderNormalizer {
   const zone = assertTimeZone(timeZone);
   return {
     name: PROVIDER,
+    recordEvents: new Set([CALL_ENDED]),
     toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
-      const [first] = [...deliveries].sort(byArrival);
       const events = deliveries.map(callEndedOf).filter((event): event is CallEnded => event !== null);
       // Account- and agent-level webhooks send the same event twice: the earliest arrival wins.
       const [chosen] = events.sort((a, b) => byArrival(a.delivery, b.delivery));
-      if (first === undefined || chosen === undefined) return null;
+      if (chosen === undefined) return null;
       const { data, callId } = chosen;
       const hangupReason = field(data, 'hangup_reason');
       const outcome = outcomeOfHangupReason(hangupReason);
@@ -166,7 +168,7 @@ export function createCallkaroNormalizer(timeZone: string): ProviderNormalizer {
         outcome,
         answered: isAnswered(outcome),
         hangupCause: typeof hangupReason === 'string' ? hangupReason : '',
-        receivedAt: receivedAtOf(first),
+        receivedAt: receivedAtOf(chosen.delivery),
         details: detailsOf(data),
       };
     },
