@@ -41,7 +41,12 @@ export function encodeEnvelope(delivery: Delivery): string {
   const { body: raw, ...fields } = delivery;
   const header: Header = { v: 1, ...fields, encoding };
   const body = encoding === 'base64' ? Buffer.from(raw, 'utf8').toString('base64') : raw;
-  return `${JSON.stringify(header)}\n${body}`;
+  // JSON.stringify leaves U+FFFE/U+FFFF as they are; escaped, the header is SQS-safe and parses back the same.
+  const headerLine = JSON.stringify(header).replace(
+    /[\uFFFE\uFFFF]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+  );
+  return `${headerLine}\n${body}`;
 }
 
 export const headerBytes = (message: string): number =>

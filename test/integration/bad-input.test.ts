@@ -366,6 +366,23 @@ const accepted: AcceptedCase[] = [
     bandwidthRequest,
   ),
   ok('a callId of "__proto__"', 'bandwidth', hangupOf('__proto__'), '__proto__', bandwidthRequest),
+  // SQS refuses U+FFFE/U+FFFF; as JSON escapes they pass the body check but land in the header.
+  ok(
+    'a callId with an escaped U+FFFF',
+    'bandwidth',
+    JSON.stringify({ ...bandwidthHangup(), callId: 'c-\uffff' }).replace('\uffff', '\\uffff'),
+    'c-\uffff',
+    bandwidthRequest,
+  ),
+  ok(
+    'an event type with an escaped U+FFFE',
+    'callkaro',
+    '{"event":"x\\ufffe","data":{"callSid":"fffe-event"}}',
+    'fffe-event',
+    callkaroRequest,
+    false,
+  ),
+
   ok(
     'a callSid of "constructor"',
     'callkaro',

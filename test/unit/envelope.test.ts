@@ -30,6 +30,12 @@ describe('queue envelope', () => {
     expect(decodeEnvelope(message).body).toBe(body);
   });
 
+  it('escapes characters SQS rejects in the header too, and reads them back unchanged', () => {
+    const message = encodeEnvelope(delivery('{}', { callId: 'c-\uFFFF', eventType: 'x\uFFFE' }));
+    expect(message).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(decodeEnvelope(message)).toMatchObject({ callId: 'c-\uFFFF', eventType: 'x\uFFFE' });
+  });
+
   it('leaves exactly 1 KiB of a 1 MiB message for the header', () => {
     expect(MAX_MESSAGE_BYTES).toBe(1_048_576);
     expect(MAX_BODY_BYTES).toBe(1_047_552);
