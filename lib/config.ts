@@ -7,8 +7,6 @@ export function requireEnv(name: string): string {
   return value;
 }
 
-export const optionalEnv = (name: string, fallback: string): string => process.env[name] || fallback;
-
 /** Build a value once, on first use: handlers stay importable in tests without AWS configuration. */
 export function lazy<T>(build: () => T): () => T {
   let value: { built: T } | undefined;

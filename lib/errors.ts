@@ -1,10 +1,9 @@
 /**
- * Named errors with the HTTP status they map to. `expose` says whether the message is safe to
- * return to the caller; anything else becomes a bare 500 in lib/http.ts.
+ * Named errors with the HTTP status they map to; their messages are one-line reasons safe to return
+ * to the caller. Any other error becomes a bare 500 in lib/http.ts.
  */
 export class WebhookError extends Error {
   readonly statusCode: number;
-  readonly expose = true;
   constructor(statusCode: number, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'WebhookError';

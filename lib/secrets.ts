@@ -23,17 +23,40 @@ export const staticSecrets =
   async () =>
     secrets;
 
+/** Secrets (≤ 1.5 s) plus the enqueue (≤ 2.5 s) must fit CallKaro's 5 s with a cold start to spare. */
+export const SECRETS_DEADLINE_MS = 1_500;
+
+const boundedSsmProvider = () =>
+  new SSMProvider({
+    clientConfig: {
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 300, requestTimeout: 800, throwOnRequestTimeout: true },
+    },
+  });
+
+function withDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 export function ssmSecretSource(
   parameterName: string,
   {
     maxAgeSeconds = 300,
-    provider = new SSMProvider(),
-  }: { maxAgeSeconds?: number; provider?: SSMProvider } = {},
+    provider = boundedSsmProvider(),
+    deadlineMs = SECRETS_DEADLINE_MS,
+  }: { maxAgeSeconds?: number; provider?: SSMProvider; deadlineMs?: number } = {},
 ): SecretSource {
   let lastGood: readonly string[] | undefined;
   return async () => {
     try {
-      const value = await provider.get(parameterName, { decrypt: true, maxAge: maxAgeSeconds });
+      const value = await withDeadline(
+        provider.get(parameterName, { decrypt: true, maxAge: maxAgeSeconds }),
+        deadlineMs,
+      );
       lastGood = parseSecretList(typeof value === 'string' ? value : '');
     } catch (error) {
       // A failed refresh keeps the last known secrets: SSM hiccups must not turn into rejected calls.

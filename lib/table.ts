@@ -40,9 +40,6 @@ const deliverySk = (d: Pick<Delivery, 'receivedAt' | 'deliveryId'>) =>
   `${DELIVERY_PREFIX}${d.receivedAt}#${d.deliveryId}`;
 export const partPrefix = (deliveryId: string) => `PART#${deliveryId}#`;
 
-/** When the call happened, for display: when it ended, else started, else was received. */
-export const recordTime = (record: CallRecord): string =>
-  record.endedAt ?? record.startedAt ?? record.receivedAt;
 /**
  * The instant a record is indexed, listed and range-filtered under: when its first delivery reached
  * the intake. Unlike provider times it is never null, never in a misconfigured zone, and a bare

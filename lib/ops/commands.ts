@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { callkaroTimeZone } from '../providers/callkaro/normalize';
 import { normalizers } from '../providers/registry';
 import { buildCallStore } from '../store';
 import { queueUrlOf, redrive } from './redrive';
@@ -202,7 +203,8 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
       }
       io.stderr.write(
         `${target.describe('DynamoDB')}: table ${target.names.table}, ` +
-          `${values.provider ?? 'all providers'}, arrival times ${since.toISOString()} … ${until.toISOString()}\n`,
+          `${values.provider ?? 'all providers'}, arrival times ${since.toISOString()} … ${until.toISOString()}\n` +
+          `CallKaro times read in ${callkaroTimeZone} (CALLKARO_TIMEZONE; use the deployed value)\n`,
       );
       const finding = progressBar('finding calls', io.stderr);
       calls = await findCalls(

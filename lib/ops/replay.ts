@@ -5,8 +5,8 @@
  * and a second replay changes nothing.
  *
  * Calls are found by Query only: one call by key, or a time range through the byDay index — every
- * day of the range, all DAY_SHARDS shards of each day. The range is over the records' own time
- * (ended, else started, else received), the instant `calls list` sorts by.
+ * day of the range, all DAY_SHARDS shards of each day. The range is over arrival time (receivedAt),
+ * which is what the indexes and `calls list` go by.
  */
 import { type RecordChange, rebuildRecord } from '../consumer';
 import type { ProviderNormalizer } from '../providers/types';

@@ -1,7 +1,8 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../../lib/errors';
-import { parseSecretList, ssmSecretSource } from '../../lib/secrets';
+import { ENQUEUE_DEADLINE_MS } from '../../lib/queue';
+import { parseSecretList, SECRETS_DEADLINE_MS, ssmSecretSource } from '../../lib/secrets';
 
 /** A stand-in for the Powertools SSM provider: answers from a script of values or errors. */
 function scriptedProvider(answers: (string | Error)[]) {
@@ -46,5 +47,24 @@ describe('webhook secrets', () => {
     const error = await ssmSecretSource('/p', { provider })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ServiceUnavailableError).statusCode).toBe(503);
+  });
+
+  it('gives up on an SSM that does not answer within its deadline, with a retryable 503', async () => {
+    // Prepare
+    const silent = { get: () => new Promise<never>(() => {}) } as unknown as SSMProvider;
+    const started = Date.now();
+
+    // Act
+    const error = await ssmSecretSource('/p', { provider: silent, deadlineMs: 50 })().catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('bounds the default deadline so secrets plus the enqueue fit CallKaro’s 5 s', () => {
+    expect(SECRETS_DEADLINE_MS + ENQUEUE_DEADLINE_MS).toBeLessThanOrEqual(4_000);
   });
 });

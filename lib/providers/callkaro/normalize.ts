@@ -175,4 +175,6 @@ export function createCallkaroNormalizer(timeZone: string): ProviderNormalizer {
   };
 }
 
-export const callkaroNormalizer = createCallkaroNormalizer(process.env.CALLKARO_TIMEZONE || 'Asia/Kolkata');
+/** The zone CallKaro's zone-less `time` is read in: serverless.yml's `callkaroTimezone` param when deployed. */
+export const callkaroTimeZone = process.env.CALLKARO_TIMEZONE || 'Asia/Kolkata';
+export const callkaroNormalizer = createCallkaroNormalizer(callkaroTimeZone);
