@@ -7,6 +7,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Delivery, decodeEnvelope } from './envelope';
+import { RecordConflictError, UnknownProviderError } from './errors';
 import type { ProviderNormalizer } from './providers/types';
 import type { CallRecord } from './record';
 import type { CallStore } from './store';
@@ -28,20 +29,6 @@ export interface ConsumerDeps {
   normalizers: Readonly<Record<string, ProviderNormalizer>>;
   /** Told about every message processed or failed; must not throw. */
   observe?: (outcome: ConsumerOutcome) => void;
-}
-
-export class UnknownProviderError extends Error {
-  constructor(provider: string) {
-    super(`no normalizer for provider ${provider}`);
-    this.name = 'UnknownProviderError';
-  }
-}
-
-export class RecordConflictError extends Error {
-  constructor(provider: string, callId: string) {
-    super(`record ${provider}/${callId} kept changing under concurrent writers`);
-    this.name = 'RecordConflictError';
-  }
 }
 
 const MAX_WRITE_ATTEMPTS = 8;

@@ -64,3 +64,19 @@ export class MissingConfigError extends Error {
     this.name = 'MissingConfigError';
   }
 }
+
+/** A delivery for a provider the consumer has no normalizer for: parked in the DLQ after retries. */
+export class UnknownProviderError extends Error {
+  constructor(provider: string) {
+    super(`no normalizer for provider ${provider}`);
+    this.name = 'UnknownProviderError';
+  }
+}
+
+/** A record rebuild lost its version check too many times in a row: retried by SQS redelivery. */
+export class RecordConflictError extends Error {
+  constructor(provider: string, callId: string) {
+    super(`record ${provider}/${callId} kept changing under concurrent writers`);
+    this.name = 'RecordConflictError';
+  }
+}

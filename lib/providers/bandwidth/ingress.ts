@@ -3,8 +3,8 @@
  * callback URL the user registers) and identification of the event. Loaded on every cold start of
  * the webhook Lambda, so it imports node:crypto and the repo's own modules only.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
+import { matchesAnySecret, sameSecret } from '../secret-match';
 import type { DeliveryIdentity, LocalWebhookSetup, ProviderIngress, WebhookRequest } from '../types';
 
 const CHALLENGE = 'Basic realm="webhooks", charset="UTF-8"';
@@ -34,9 +34,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const unauthorized = () => new UnauthorizedError('missing or invalid credentials', CHALLENGE);
 
-// Hashing first gives both sides the same length, which timingSafeEqual requires.
-const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
-
 interface Credentials {
   user: string;
   pass: string;
@@ -63,17 +60,14 @@ function credentialsOf(header: unknown): Credentials | null {
 function authenticate(request: WebhookRequest, secrets: readonly string[]): void {
   const submitted = credentialsOf(request.headers.authorization);
   if (submitted === null) throw unauthorized();
-  const user = sha256(submitted.user);
-  const pass = sha256(submitted.pass);
-  let matched = false;
-  // Every secret is checked, so the time taken does not tell which one (if any) matched.
-  for (const secret of secrets) {
+  const matched = matchesAnySecret(secrets, (secret) => {
     const expected = splitCredentials(secret);
-    if (expected === null) continue;
-    const userMatches = timingSafeEqual(user, sha256(expected.user));
-    const passMatches = timingSafeEqual(pass, sha256(expected.pass));
-    if (userMatches && passMatches) matched = true;
-  }
+    if (expected === null) return false;
+    // Both halves are always compared, so timing does not tell a right user from a right password.
+    const userMatches = sameSecret(submitted.user, expected.user);
+    const passMatches = sameSecret(submitted.pass, expected.pass);
+    return userMatches && passMatches;
+  });
   if (!matched) throw unauthorized();
 }
 

@@ -3,12 +3,11 @@
  * become its call record (shared/spec.md §2–§3). Only the hangup says the call ended.
  */
 import type { Delivery } from '../../envelope';
+import { byArrival, type JsonObject, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { parseIsoInstant, secondsBetween } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import type { ProviderNormalizer } from '../types';
-
-type JsonObject = Readonly<Record<string, unknown>>;
 
 interface CallEvent {
   delivery: Delivery;
@@ -38,38 +37,7 @@ const DIRECTIONS: ReadonlyMap<string, Direction> = new Map([
   ['outbound', 'outbound'],
 ]);
 
-const own = (body: JsonObject, key: string): unknown => (Object.hasOwn(body, key) ? body[key] : undefined);
-
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
-function parseObject(text: string): JsonObject | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as JsonObject)
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-const instant = (iso: string): number => {
-  const millis = Date.parse(iso);
-  return Number.isNaN(millis) ? Number.POSITIVE_INFINITY : millis;
-};
-
-/** Arrival order with total tie-breaks, so the pick never depends on the order deliveries came in. */
-function byArrival(a: Delivery, b: Delivery): number {
-  const [ta, tb] = [instant(a.receivedAt), instant(b.receivedAt)];
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  return (
-    compareText(a.receivedAt, b.receivedAt) ||
-    compareText(a.deliveryId, b.deliveryId) ||
-    compareText(a.body, b.body)
-  );
-}
 
 /** The first value `read` finds, scanning events in arrival order. */
 function firstValue<T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null {

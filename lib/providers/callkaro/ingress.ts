@@ -2,16 +2,13 @@
  * CallKaro ingress: token-in-path authentication and event identification. Loaded on every cold
  * start inside CallKaro's 5 s deadline, so it uses node:crypto and the repo's own modules only.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
+import { matchesAnySecret, sameSecret } from '../secret-match';
 import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
 
 const CALL_ENDED = 'call_ended';
 /** Longest callSid accepted, so the envelope header always fits its reserved bytes. */
 export const MAX_CALL_SID_LENGTH = 200;
-
-// Hashing first gives equal-length buffers, so timingSafeEqual never leaks the secret's length.
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -62,13 +59,7 @@ export const callkaroIngress: ProviderIngress = {
     if (typeof token !== 'string' || token === '' || secrets.length === 0) {
       throw new UnauthorizedError('missing or invalid token');
     }
-    const presented = digest(token);
-    let matched = false;
-    // Every secret is checked, without an early exit, so timing does not reveal which one matched.
-    for (const secret of secrets) {
-      const equal = secret !== '' && timingSafeEqual(presented, digest(secret));
-      matched = equal || matched;
-    }
+    const matched = matchesAnySecret(secrets, (secret) => sameSecret(token, secret));
     if (!matched) throw new UnauthorizedError('missing or invalid token');
   },
 

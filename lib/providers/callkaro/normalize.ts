@@ -3,6 +3,7 @@
  * (shared/spec.md §2–§3). Never throws on odd field values; unreadable fields become null.
  */
 import type { Delivery } from '../../envelope';
+import { byArrival, isJsonObject, type JsonObject, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { addSeconds, assertTimeZone, parseLocalTime } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
@@ -33,24 +34,7 @@ export function outcomeOfHangupReason(reason: unknown): Outcome {
   return (typeof reason === 'string' && OUTCOME_BY_HANGUP_REASON.get(reason)) || 'unknown';
 }
 
-type Json = Record<string, unknown>;
-
-const isRecord = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Own properties only, so a missing field never picks up something from Object.prototype. */
-const field = (data: Json, key: string): unknown => (Object.hasOwn(data, key) ? data[key] : undefined);
-
 const orNull = (value: unknown): unknown => (value === undefined ? null : value);
-
-function parseObject(body: string): Json | null {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return isRecord(parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Library calls on untrusted values: an exception there must not drop the event, only the field. */
 function orNullOnError<T>(read: () => T | null): T | null {
@@ -78,32 +62,18 @@ function durationOf(value: unknown): number | null {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
 }
 
-const directionOf = (data: Json): Direction =>
-  field(data, 'name') === 'inbound' || field(data, 'try_count') === -1 ? 'inbound' : 'outbound';
-
-const timeOf = (delivery: Delivery): number => {
-  const ms = Date.parse(delivery.receivedAt);
-  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
-};
-
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Earliest first; the later keys only break ties, so the order of the input never matters. */
-const byArrival = (a: Delivery, b: Delivery): number =>
-  timeOf(a) - timeOf(b) ||
-  compareStrings(a.receivedAt, b.receivedAt) ||
-  compareStrings(a.deliveryId, b.deliveryId) ||
-  compareStrings(a.body, b.body);
+const directionOf = (data: JsonObject): Direction =>
+  own(data, 'name') === 'inbound' || own(data, 'try_count') === -1 ? 'inbound' : 'outbound';
 
 function receivedAtOf(first: Delivery): string {
-  const ms = timeOf(first);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : first.receivedAt;
+  const ms = Date.parse(first.receivedAt);
+  return Number.isNaN(ms) ? first.receivedAt : new Date(ms).toISOString();
 }
 
 interface CallEnded {
   delivery: Delivery;
   callId: string;
-  data: Json;
+  data: JsonObject;
 }
 
 function callEndedOf(delivery: Delivery): CallEnded | null {
@@ -111,31 +81,31 @@ function callEndedOf(delivery: Delivery): CallEnded | null {
   if (delivery.eventType !== CALL_ENDED) return null;
   const body = parseObject(delivery.body);
   if (body === null) return null;
-  const data = field(body, 'data');
-  if (!isRecord(data)) return null;
-  const callSid = field(data, 'callSid');
+  const data = own(body, 'data');
+  if (!isJsonObject(data)) return null;
+  const callSid = own(data, 'callSid');
   const callId = delivery.callId ?? (typeof callSid === 'string' && callSid !== '' ? callSid : null);
   return callId === null ? null : { delivery, callId, data };
 }
 
-function detailsOf(data: Json): Record<string, unknown> {
+function detailsOf(data: JsonObject): Record<string, unknown> {
   // A fixed literal: untrusted keys are never used to assign into the details object.
   return {
-    callType: orNull(field(data, 'name')),
-    agentId: orNull(field(data, 'agent')),
-    agentVersionId: orNull(field(data, 'versionId')),
-    batchId: orNull(field(data, 'batchId')),
-    recordingUrl: orNull(field(data, 'recordingUrl')),
-    transcription: orNull(field(data, 'transcription')),
-    metadata: orNull(field(data, 'call_metadata')),
-    tryCount: orNull(field(data, 'try_count')),
-    postCall: orNull(field(data, 'post_call')),
-    postCallDetail: orNull(field(data, 'post_call_detail')),
-    functionsCalled: orNull(field(data, 'functions_called')),
-    dispositionReason: orNull(field(data, 'disposition_reason')),
-    converted: orNull(field(data, 'conversion_status')),
-    nextCallScheduled: orNull(field(data, 'next_call_scheduled')),
-    callLink: orNull(field(data, 'call_link')),
+    callType: orNull(own(data, 'name')),
+    agentId: orNull(own(data, 'agent')),
+    agentVersionId: orNull(own(data, 'versionId')),
+    batchId: orNull(own(data, 'batchId')),
+    recordingUrl: orNull(own(data, 'recordingUrl')),
+    transcription: orNull(own(data, 'transcription')),
+    metadata: orNull(own(data, 'call_metadata')),
+    tryCount: orNull(own(data, 'try_count')),
+    postCall: orNull(own(data, 'post_call')),
+    postCallDetail: orNull(own(data, 'post_call_detail')),
+    functionsCalled: orNull(own(data, 'functions_called')),
+    dispositionReason: orNull(own(data, 'disposition_reason')),
+    converted: orNull(own(data, 'conversion_status')),
+    nextCallScheduled: orNull(own(data, 'next_call_scheduled')),
+    callLink: orNull(own(data, 'call_link')),
   };
 }
 
@@ -150,15 +120,15 @@ export function createCallkaroNormalizer(timeZone: string): ProviderNormalizer {
       const [chosen] = events.sort((a, b) => byArrival(a.delivery, b.delivery));
       if (chosen === undefined) return null;
       const { data, callId } = chosen;
-      const hangupReason = field(data, 'hangup_reason');
+      const hangupReason = own(data, 'hangup_reason');
       const outcome = outcomeOfHangupReason(hangupReason);
-      const startedAt = orNullOnError(() => parseLocalTime(field(data, 'time'), zone));
-      const durationSeconds = durationOf(field(data, 'call_duration'));
+      const startedAt = orNullOnError(() => parseLocalTime(own(data, 'time'), zone));
+      const durationSeconds = durationOf(own(data, 'call_duration'));
       return {
         provider: PROVIDER,
         callId,
-        from: addressOf(field(data, 'from')),
-        to: addressOf(field(data, 'to')),
+        from: addressOf(own(data, 'from')),
+        to: addressOf(own(data, 'to')),
         direction: directionOf(data),
         startedAt,
         // CallKaro reports no answer time, only when the call was made and how long it lasted.

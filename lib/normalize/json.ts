@@ -1,0 +1,35 @@
+/** Reading stored deliveries defensively, shared by the providers' normalizers. */
+import type { Delivery } from '../envelope';
+
+export type JsonObject = Record<string, unknown>;
+
+export const isJsonObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Own properties only, so a missing field never picks up something from Object.prototype. */
+export const own = (object: JsonObject, key: string): unknown =>
+  Object.hasOwn(object, key) ? object[key] : undefined;
+
+/** The body as a JSON object, or null: the ingress checked it, but a stored body is still input. */
+export function parseObject(text: string): JsonObject | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isJsonObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+const arrivalMs = (delivery: Delivery): number => {
+  const ms = Date.parse(delivery.receivedAt);
+  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+};
+
+/** Earliest arrival first; the later keys only break ties, so the input order never matters. */
+export const byArrival = (a: Delivery, b: Delivery): number =>
+  arrivalMs(a) - arrivalMs(b) ||
+  compareText(a.receivedAt, b.receivedAt) ||
+  compareText(a.deliveryId, b.deliveryId) ||
+  compareText(a.body, b.body);
