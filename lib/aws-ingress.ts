@@ -5,6 +5,7 @@
  */
 import { requireEnv } from './config';
 import type { IngressDeps } from './ingress';
+import { logger } from './log';
 import { observeIngress } from './observe';
 import { buildEnqueue, createSqsClient } from './queue';
 import { ssmSecretSource } from './secrets';
@@ -13,6 +14,7 @@ export function awsIngressDeps(): IngressDeps {
   return {
     secrets: ssmSecretSource(requireEnv('WEBHOOK_SECRETS_PARAMETER'), {
       maxAgeSeconds: Number(process.env.SECRETS_MAX_AGE_SECONDS) || 300,
+      warn: (message) => logger.warn(message),
     }),
     enqueue: buildEnqueue(createSqsClient(), requireEnv('QUEUE_URL')),
     observe: (outcome) => observeIngress(outcome),

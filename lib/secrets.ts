@@ -11,12 +11,13 @@ export type SecretSource = () => Promise<readonly string[]>;
 /** At most two secrets are valid at once: the current one and the next during a rotation. */
 export const MAX_ACTIVE_SECRETS = 2;
 
-export const parseSecretList = (value: string): string[] =>
+const secretLines = (value: string): string[] =>
   value
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .slice(0, MAX_ACTIVE_SECRETS);
+    .filter((line) => line !== '');
+
+export const parseSecretList = (value: string): string[] => secretLines(value).slice(0, MAX_ACTIVE_SECRETS);
 
 export const staticSecrets =
   (secrets: readonly string[]): SecretSource =>
@@ -48,7 +49,14 @@ export function ssmSecretSource(
     maxAgeSeconds = 300,
     provider = boundedSsmProvider(),
     deadlineMs = SECRETS_DEADLINE_MS,
-  }: { maxAgeSeconds?: number; provider?: SSMProvider; deadlineMs?: number } = {},
+    warn = () => {},
+  }: {
+    maxAgeSeconds?: number;
+    provider?: SSMProvider;
+    deadlineMs?: number;
+    /** Told about a misconfigured parameter (never its values). */
+    warn?: (message: string) => void;
+  } = {},
 ): SecretSource {
   let lastGood: readonly string[] | undefined;
   return async () => {
@@ -57,7 +65,11 @@ export function ssmSecretSource(
         provider.get(parameterName, { decrypt: true, maxAge: maxAgeSeconds }),
         deadlineMs,
       );
-      lastGood = parseSecretList(typeof value === 'string' ? value : '');
+      const lines = secretLines(typeof value === 'string' ? value : '');
+      if (lines.length > MAX_ACTIVE_SECRETS || lines.length === 0) {
+        warn(`${parameterName} holds ${lines.length} secrets; the first ${MAX_ACTIVE_SECRETS} are used`);
+      }
+      lastGood = lines.slice(0, MAX_ACTIVE_SECRETS);
     } catch (error) {
       // A failed refresh keeps the last known secrets: SSM hiccups must not turn into rejected calls.
       if (lastGood === undefined)

@@ -67,4 +67,24 @@ describe('webhook secrets', () => {
   it('bounds the default deadline so secrets plus the enqueue fit CallKaro’s 5 s', () => {
     expect(SECRETS_DEADLINE_MS + ENQUEUE_DEADLINE_MS).toBeLessThanOrEqual(4_000);
   });
+
+  it('warns, without the values, when the parameter holds more than two secrets or none', async () => {
+    // Prepare
+    const warnings: string[] = [];
+    const { provider } = scriptedProvider(['one-secret\ntwo-secret\nthree-secret', '']);
+    const secrets = ssmSecretSource('/p', { provider, maxAgeSeconds: 0, warn: (m) => warnings.push(m) });
+
+    // Act
+    const used = await secrets();
+    await secrets();
+
+    // Assess
+    expect(used).toEqual(['one-secret', 'two-secret']);
+    expect(warnings).toEqual([
+      '/p holds 3 secrets; the first 2 are used',
+      '/p holds 0 secrets; the first 2 are used',
+    ]);
+    for (const value of ['one-secret', 'two-secret', 'three-secret'])
+      expect(warnings.join()).not.toContain(value);
+  });
 });
