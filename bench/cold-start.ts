@@ -4,6 +4,7 @@
  * the webhooks' secrets). Compared with `node -e 0` and with a bare bundle that only constructs an
  * SQS client and sends, built with the same esbuild options. Medians of interleaved repeats.
  */
+
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ import {
   localSqsClient,
   startDynamo,
 } from '../lib/local/emulators';
+import { LOCAL_ACCOUNT_ARN_PREFIX, toSqsRecord } from '../lib/local/sqs-event';
+
 import {
   buildBareSqsBundle,
   buildBundle,
@@ -273,30 +276,22 @@ export async function benchColdStart({
   };
   const sqsEvent = (run: number): SQSEvent => ({
     Records: [
-      {
-        messageId: `cold-${run}-${newCallId('message')}`,
-        receiptHandle: 'cold',
-        body: encodeEnvelope({
-          deliveryId: newCallId('delivery'),
-          provider: 'callkaro',
-          receivedAt: new Date().toISOString(),
-          requestId: `cold-${run}`,
-          eventType: 'call_ended',
-          callId: newCallId('cold'),
-          body: callkaroCallEnded(newCallId('unused')),
-        }),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: String(Date.now()),
-          SenderId: 'bench',
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
+      toSqsRecord(
+        {
+          MessageId: `cold-${run}-${newCallId('message')}`,
+          ReceiptHandle: 'cold',
+          Body: encodeEnvelope({
+            deliveryId: newCallId('delivery'),
+            provider: 'callkaro',
+            receivedAt: new Date().toISOString(),
+            requestId: `cold-${run}`,
+            eventType: 'call_ended',
+            callId: newCallId('cold'),
+            body: callkaroCallEnded(newCallId('unused')),
+          }),
         },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:cold-start',
-        awsRegion: LOCAL_REGION,
-      },
+        `${LOCAL_ACCOUNT_ARN_PREFIX}cold-start`,
+      ),
     ],
   });
   /** The first event (timed) and `warm` more, each about a new call. */

@@ -8,6 +8,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Delivery, encodeEnvelope } from '../lib/envelope';
+import { LOCAL_ACCOUNT_ARN_PREFIX, toSqsRecord } from '../lib/local/sqs-event';
 import type { LocalStack } from '../lib/local/stack';
 import { normalizers } from '../lib/providers/registry';
 import { deliveryToItems, type Item, recordToItem } from '../lib/table';
@@ -28,22 +29,11 @@ function deliveryOf(i: number, tag: string): Delivery {
   };
 }
 
-const sqsRecord = (delivery: Delivery, i: number): SQSRecord => ({
-  messageId: `${delivery.deliveryId}-${i}`,
-  receiptHandle: 'bench',
-  body: encodeEnvelope(delivery),
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: String(Date.now()),
-    SenderId: 'bench',
-    ApproximateFirstReceiveTimestamp: String(Date.now()),
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench',
-  awsRegion: 'us-east-1',
-});
+const sqsRecord = (delivery: Delivery, i: number): SQSRecord =>
+  toSqsRecord(
+    { MessageId: `${delivery.deliveryId}-${i}`, ReceiptHandle: 'bench', Body: encodeEnvelope(delivery) },
+    `${LOCAL_ACCOUNT_ARN_PREFIX}bench`,
+  );
 
 /** The items our consumer ends up writing for one delivery of a new call: raw delivery (+ parts), record. */
 function itemsOf(delivery: Delivery): Item[] {

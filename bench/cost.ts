@@ -4,16 +4,12 @@
  * reads metered on the real consumer's requests, handler times of the real handlers (against the
  * local emulators), memory from serverless.yml and log bytes from the production bundles.
  */
+
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import {
-  LOCAL_REGION,
-  localDynamoClient,
-  localSqsClient,
-  startDynamo,
-  startSqs,
-} from '../lib/local/emulators';
+import { localDynamoClient, localSqsClient, startDynamo, startSqs } from '../lib/local/emulators';
 import { createLocalPipeline } from '../lib/local/pipeline';
+import { LOCAL_ACCOUNT_ARN_PREFIX, toSqsRecord } from '../lib/local/sqs-event';
 import { bandwidthIngress } from '../lib/providers/bandwidth/ingress';
 import { callkaroIngress } from '../lib/providers/callkaro/ingress';
 import type { ProviderIngress } from '../lib/providers/types';
@@ -148,22 +144,7 @@ export async function measureCostInputs({
       );
       if (Messages.length === 0) break;
       const event: SQSEvent = {
-        Records: Messages.map((m) => ({
-          messageId: m.MessageId ?? '',
-          receiptHandle: m.ReceiptHandle ?? '',
-          body: m.Body ?? '',
-          attributes: {
-            ApproximateReceiveCount: '1',
-            SentTimestamp: String(Date.now()),
-            SenderId: 'bench',
-            ApproximateFirstReceiveTimestamp: String(Date.now()),
-          },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:cost',
-          awsRegion: LOCAL_REGION,
-        })),
+        Records: Messages.map((m) => toSqsRecord(m, `${LOCAL_ACCOUNT_ARN_PREFIX}cost`)),
       };
       const started = performance.now();
       const response = await pipeline.consumer(event);

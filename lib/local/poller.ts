@@ -9,9 +9,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import type { ConsumerHandler } from '../consumer';
-import { LOCAL_REGION } from './emulators';
+import { toSqsRecord } from './sqs-event';
 
 export interface QueuePoller {
   /** Resolves once the queue has no visible or in-flight messages left (or after `timeoutMs`). */
@@ -52,23 +52,7 @@ export async function startQueuePoller({
       { abortSignal: abort.signal },
     );
     if (Messages.length === 0) return;
-    const records: SQSRecord[] = Messages.map((m) => ({
-      messageId: m.MessageId ?? '',
-      receiptHandle: m.ReceiptHandle ?? '',
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
-        SenderId: m.Attributes?.SenderId ?? 'local',
-        ApproximateFirstReceiveTimestamp:
-          m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: queueArn,
-      awsRegion: LOCAL_REGION,
-    }));
+    const records = Messages.map((m) => toSqsRecord(m, queueArn));
     const event: SQSEvent = { Records: records };
     let failed: Set<string>;
     try {

@@ -1,5 +1,6 @@
 /** SQS event records as Lambda's event source mapping hands them to the consumer. */
 import type { SQSRecord } from 'aws-lambda';
+import { LOCAL_ACCOUNT_ARN_PREFIX, toSqsRecord } from '../../lib/local/sqs-event';
 
 /** A first-receive record of `body`; its receipt handle is the message id unless given. */
 export const sqsRecord = ({
@@ -10,19 +11,8 @@ export const sqsRecord = ({
   messageId: string;
   body: string;
   receiptHandle?: string;
-}): SQSRecord => ({
-  messageId,
-  receiptHandle,
-  body,
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: '0',
-    SenderId: 'local',
-    ApproximateFirstReceiveTimestamp: '0',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:deliveries',
-  awsRegion: 'us-east-1',
-});
+}): SQSRecord =>
+  toSqsRecord(
+    { MessageId: messageId, ReceiptHandle: receiptHandle, Body: body },
+    `${LOCAL_ACCOUNT_ARN_PREFIX}deliveries`,
+  );
