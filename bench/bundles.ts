@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -26,8 +27,26 @@ interface ServerlessConfig {
   functions: Record<string, ServerlessFunction>;
 }
 
-export const readServerlessConfig = (): ServerlessConfig =>
-  parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as ServerlessConfig;
+/** serverless.yml lists the generated webhook functions as `${file(./lib/deploy/providers.cjs):functions}`. */
+const generated = createRequire(import.meta.url)('../lib/deploy/providers.cjs') as {
+  webhookFunctions(): Record<string, ServerlessFunction>;
+};
+
+/** serverless.yml as osls sees it, as far as the bundles go: the functions list merged, generated ones included. */
+export const readServerlessConfig = (): ServerlessConfig => {
+  const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as Omit<
+    ServerlessConfig,
+    'functions'
+  > & {
+    functions: (string | Record<string, ServerlessFunction>)[] | Record<string, ServerlessFunction>;
+  };
+  const parts = Array.isArray(config.functions) ? config.functions : [config.functions];
+  const functions = Object.assign(
+    {},
+    ...parts.map((part) => (typeof part === 'string' ? generated.webhookFunctions() : part)),
+  ) as Record<string, ServerlessFunction>;
+  return { ...config, functions };
+};
 
 /** serverless-esbuild's own settings, which it removes before calling esbuild (its bundle.ts). */
 const PLUGIN_ONLY_OPTIONS = [

@@ -18,5 +18,7 @@ export function awsIngressDeps(): IngressDeps {
     }),
     enqueue: buildEnqueue(createSqsClient(), requireEnv('QUEUE_URL')),
     observe: (outcome) => observeIngress(outcome),
+    publicBaseUrl: process.env.PUBLIC_BASE_URL || undefined,
+    settings: process.env,
   };
 }

@@ -3,22 +3,49 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { BadRequestError, UnauthorizedError, WebhookError } from './errors';
 import type { WebhookRequest } from './providers/types';
 
-export function toWebhookRequest(event: APIGatewayProxyEventV2): WebhookRequest {
+/**
+ * The path of the route a request matched (`/webhooks/twilio`), without the `/<stage>` prefix a
+ * named stage puts on rawPath; templated routes keep the request's own path.
+ */
+function routePath(event: APIGatewayProxyEventV2): string {
+  const route = event.routeKey?.split(' ')[1];
+  if (route?.startsWith('/') && !route.includes('{')) return route;
+  const stage = event.requestContext?.stage;
+  const prefix = stage && stage !== '$default' ? `/${stage}` : '';
+  const path = event.rawPath ?? '/';
+  return prefix && path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : path;
+}
+
+/**
+ * The URL the provider called (spec §6): `publicBaseUrl` + the route path, else what API Gateway
+ * saw, `https://<host><rawPath>`; then `?` + the raw query string exactly as received.
+ */
+export function publicUrl(event: APIGatewayProxyEventV2, publicBaseUrl?: string): string {
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
+  if (publicBaseUrl) return `${publicBaseUrl.replace(/\/+$/, '')}${routePath(event)}${query}`;
+  const host = event.headers?.host ?? event.requestContext?.domainName ?? '';
+  return `https://${host}${event.rawPath ?? '/'}${query}`;
+}
+
+export function toWebhookRequest(event: APIGatewayProxyEventV2, publicBaseUrl?: string): WebhookRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
   const body = event.body ?? '';
   return {
+    method: event.requestContext?.http?.method ?? 'POST',
     headers,
     pathParameters: { ...event.pathParameters },
     // HTTP API base64-encodes bodies it does not consider text; the raw bytes are what we verify.
     rawBody: event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+    rawQueryString: event.rawQueryString ?? '',
+    url: publicUrl(event, publicBaseUrl),
   };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The body as a JSON object, whatever Content-Type claimed. */
-export function parseJsonObject(rawBody: Buffer): { text: string; json: Record<string, unknown> } {
+/** The body as text: strictly UTF-8 (no silent U+FFFD) and not empty, whatever Content-Type claimed. */
+export function decodeBody(rawBody: Buffer): string {
   let text: string;
   try {
     text = utf8.decode(rawBody);
@@ -26,6 +53,11 @@ export function parseJsonObject(rawBody: Buffer): { text: string; json: Record<s
     throw new BadRequestError('body is not valid UTF-8');
   }
   if (text.trim() === '') throw new BadRequestError('body is empty');
+  return text;
+}
+
+/** The body as a JSON object, whatever Content-Type claimed. */
+export function parseJsonObject(text: string): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -35,7 +67,7 @@ export function parseJsonObject(rawBody: Buffer): { text: string; json: Record<s
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new BadRequestError('body is not a JSON object');
   }
-  return { text, json: json as Record<string, unknown> };
+  return json as Record<string, unknown>;
 }
 
 const jsonResponse = (

@@ -12,7 +12,7 @@ import {
   MAX_MESSAGE_BYTES,
 } from './envelope';
 import { BadRequestError, EnqueueError, PayloadTooLargeError, WebhookError } from './errors';
-import { acknowledged, errorResponse, parseJsonObject, toWebhookRequest } from './http';
+import { acknowledged, decodeBody, errorResponse, parseJsonObject, toWebhookRequest } from './http';
 import type { ProviderIngress } from './providers/types';
 import type { Enqueue } from './queue';
 import type { SecretSource } from './secrets';
@@ -22,6 +22,10 @@ export interface IngressDeps {
   enqueue: Enqueue;
   now?: () => Date;
   newId?: () => string;
+  /** spec §6: the public base URL signed URLs are checked against (PUBLIC_BASE_URL). */
+  publicBaseUrl?: string;
+  /** Deployment settings a provider's check may read (the function's environment). */
+  settings?: Readonly<Record<string, string | undefined>>;
   /** Told about every outcome; must not throw. */
   observe?: (outcome: IngressOutcome) => void;
 }
@@ -51,19 +55,22 @@ export async function receiveWebhook(
   try {
     const method = event.requestContext?.http?.method;
     if (method !== undefined && method !== 'POST') throw new WebhookError(405, 'only POST is accepted');
-    const request = toWebhookRequest(event);
-    provider.authenticate(request, await deps.secrets());
+    const request = toWebhookRequest(event, deps.publicBaseUrl);
+    const now = deps.now?.() ?? new Date();
+    provider.authenticate(request, await deps.secrets(), { now, settings: deps.settings ?? {} });
     if (request.rawBody.length > MAX_BODY_BYTES) {
       throw new PayloadTooLargeError(`body is larger than ${MAX_BODY_BYTES} bytes`);
     }
-    const { text, json } = parseJsonObject(request.rawBody);
-    const identity = provider.identify(json);
+    const text = decodeBody(request.rawBody);
+    const identity = provider.identify(
+      provider.parse ? provider.parse(text, request) : parseJsonObject(text),
+    );
     const deliveryId = (deps.newId ?? randomUUID)();
     Object.assign(outcome, { deliveryId, eventType: identity.eventType, callId: identity.callId });
     const message = encodeEnvelope({
       deliveryId,
       provider: provider.name,
-      receivedAt: (deps.now?.() ?? new Date()).toISOString(),
+      receivedAt: now.toISOString(),
       requestId,
       eventType: identity.eventType.slice(0, 64),
       callId: identity.callId,

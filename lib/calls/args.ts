@@ -1,6 +1,7 @@
 /** `npm run calls -- …` arguments → a command, or a UsageError (exit 2) saying what is wrong. */
 import { parseArgs } from 'node:util';
 import { normalizeAddress } from '../normalize/phone';
+import { PROVIDER_NAMES } from '../providers/list';
 import { OUTCOMES, type Outcome } from '../record';
 
 export class UsageError extends Error {
@@ -21,7 +22,7 @@ list filters (combine freely):
   --number <e164>      calls from or to this number (+919876543210; 919876543210 works too)
   --agent <id>         CallKaro agent id
   --batch <id>         CallKaro batch id
-  --provider <name>    bandwidth | callkaro
+  --provider <name>    ${PROVIDER_NAMES.join(' | ')}
   --outcome <outcome>  ${OUTCOMES.join(' | ')}
   --since <time>       calls that arrived at or after: ISO date (2025-12-19) or date-time
                        (2025-12-19T10:30Z); UTC unless an offset is given

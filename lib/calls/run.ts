@@ -1,5 +1,6 @@
 /** `npm run calls -- …` as a function: arguments and environment in, text and an exit status out. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PROVIDER_NAMES } from '../providers/list';
 import { normalizers } from '../providers/registry';
 import { buildCallStore } from '../store';
 import { type CallsCommand, parseCallsArgs, USAGE, UsageError } from './args';
@@ -89,7 +90,7 @@ export async function runCalls(argv: readonly string[], io: CallsIo): Promise<nu
   let command: CallsCommand;
   let target: CallsTarget;
   try {
-    command = parseCallsArgs(argv, Object.keys(normalizers));
+    command = parseCallsArgs(argv, PROVIDER_NAMES);
     if (command.command === 'help') {
       io.out(`${USAGE}\n`);
       return EXIT.ok;

@@ -24,11 +24,18 @@ export interface LocalPipelineOptions {
   consumerDeps?: (deps: ConsumerDeps) => ConsumerDeps;
 }
 
+/** What a deployed webhook function reads from its environment (PUBLIC_BASE_URL, provider settings). */
+export interface WebhookSetup {
+  /** Read per request: the local stack knows its port only once it listens. */
+  publicBaseUrl?: () => string | undefined;
+  settings?: Readonly<Record<string, string | undefined>>;
+}
+
 export interface LocalPipeline {
   tableName: string;
   queueUrls: QueueUrls;
   store: CallStore;
-  webhookHandler(provider: ProviderIngress, secrets: readonly string[]): WebhookHandler;
+  webhookHandler(provider: ProviderIngress, secrets: readonly string[], setup?: WebhookSetup): WebhookHandler;
   consumer: ConsumerHandler;
 }
 
@@ -42,9 +49,17 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
     tableName: options.tableName,
     queueUrls,
     store,
-    webhookHandler: (provider, secrets) => {
-      const deps = (options.ingressDeps ?? ((d) => d))({ secrets: staticSecrets(secrets), enqueue });
-      return createWebhookHandler(provider, () => deps);
+    webhookHandler: (provider, secrets, setup = {}) => {
+      const deps = (options.ingressDeps ?? ((d) => d))({
+        secrets: staticSecrets(secrets),
+        enqueue,
+        settings: setup.settings ?? {},
+      });
+      const { publicBaseUrl } = setup;
+      return createWebhookHandler(
+        provider,
+        publicBaseUrl ? () => ({ ...deps, publicBaseUrl: publicBaseUrl() }) : () => deps,
+      );
     },
     consumer: createConsumerHandler(() => consumerDeps),
   };

@@ -1,11 +1,10 @@
 /**
- * The HTTP routes of serverless.yml — the one source of truth — for the local stack: each function's
- * `httpApi` events (method, path) and its handler module, whose `provider` export the stack composes
- * with the local pipeline. Path templates match like API Gateway's: `{name}` is one segment,
- * `{name+}` the rest of the path; parameters are URL-decoded.
+ * The local stack's HTTP routes: one per provider of lib/providers/providers.json — the list
+ * serverless.yml's routes are generated from — each with the provider its handler module
+ * (functions/<name>-webhook.ts) exports. Path templates match like API Gateway's: `{name}` is one
+ * segment, `{name+}` the rest of the path; parameters are URL-decoded.
  */
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { PROVIDERS, webhookFunctionName, webhookModule } from '../providers/list';
 import type { ProviderIngress } from '../providers/types';
 
 export interface RouteDefinition {
@@ -32,37 +31,14 @@ export class RouteConfigError extends Error {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `httpApi: 'POST /path'` or `httpApi: { method, path }`; `*` means any method. */
-function httpApiEvent(event: unknown): { method: string; path: string } | null {
-  if (!isObject(event) || !('httpApi' in event)) return null;
-  const spec = event.httpApi;
-  const [method, path] =
-    typeof spec === 'string' ? spec.trim().split(/\s+/, 2) : isObject(spec) ? [spec.method, spec.path] : [];
-  if (typeof method !== 'string' || typeof path !== 'string' || !path.startsWith('/')) {
-    throw new RouteConfigError(`serverless.yml: an httpApi event has no usable method and path`);
-  }
-  return { method: method === '*' ? 'ANY' : method.toUpperCase(), path };
-}
-
-/** The HTTP routes declared in the text of a serverless.yml. */
-export function parseHttpRoutes(serverlessYml: string): RouteDefinition[] {
-  const config: unknown = parse(serverlessYml);
-  const functions = isObject(config) && isObject(config.functions) ? config.functions : {};
-  const routes: RouteDefinition[] = [];
-  for (const [functionName, definition] of Object.entries(functions)) {
-    if (!isObject(definition) || !Array.isArray(definition.events)) continue;
-    for (const event of definition.events) {
-      const route = httpApiEvent(event);
-      if (route === null) continue;
-      const handler = definition.handler;
-      if (typeof handler !== 'string' || !handler.includes('.')) {
-        throw new RouteConfigError(`serverless.yml: function ${functionName} has no handler`);
-      }
-      routes.push({ ...route, functionName, module: handler.slice(0, handler.lastIndexOf('.')) });
-    }
-  }
-  return routes;
-}
+/** The webhook routes of the provider list, as serverless.yml declares them. */
+export const providerRouteDefinitions = (): RouteDefinition[] =>
+  PROVIDERS.map(({ name, path }) => ({
+    method: 'POST',
+    path,
+    functionName: webhookFunctionName(name),
+    module: webhookModule(name),
+  }));
 
 export const PROJECT_ROOT = new URL('../../', import.meta.url);
 
@@ -72,11 +48,10 @@ const isProvider = (value: unknown): value is ProviderIngress =>
   typeof value.authenticate === 'function' &&
   typeof value.identify === 'function';
 
-/** serverless.yml's HTTP routes with the provider each handler module exports. */
+/** Every provider's route with the provider its handler module exports. */
 export async function loadProviderRoutes(root: URL = PROJECT_ROOT): Promise<ProviderRoute[]> {
-  const routes = parseHttpRoutes(await readFile(new URL('serverless.yml', root), 'utf8'));
   return Promise.all(
-    routes.map(async (route) => {
+    providerRouteDefinitions().map(async (route) => {
       const module: Record<string, unknown> = await import(new URL(`${route.module}.ts`, root).href);
       if (!isProvider(module.provider)) {
         throw new RouteConfigError(

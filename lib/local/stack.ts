@@ -19,7 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
 import type { ConsumerDeps, ConsumerHandler } from '../consumer';
-import type { LocalWebhookSetup } from '../providers/types';
+import type { LocalSecrets } from '../providers/types';
 import {
   type Emulator,
   LOCAL_CREDENTIALS,
@@ -193,21 +193,27 @@ function sampleFile(provider: string): string | undefined {
   }
 }
 
-/** The URLs to paste into each provider's console, and a curl line per provider to try them. */
+/**
+ * The URLs to paste into each provider's console (on PUBLIC_BASE_URL when set, e.g. a tunnel: the
+ * URL Twilio and Plivo signatures are checked against), and a curl line per provider to try them.
+ */
 function printWebhookUrls(
   log: (line: string) => void,
-  url: string,
+  baseUrl: string,
   routes: readonly ProviderRoute[],
-  secrets: ReadonlyMap<string, ReturnType<LocalWebhookSetup['secret']>>,
+  secrets: ReadonlyMap<string, LocalSecrets>,
 ) {
   const defaulted = [...secrets.values()].filter((s) => s.defaulted).flatMap((s) => s.variables);
   if (defaulted.length > 0) log(`dev default secrets in use; set ${defaulted.join(', ')} to choose your own`);
   log('webhook URLs to register:');
   const hints: string[] = [];
+  const width = Math.max(...routes.map((route) => route.provider.name.length)) + 1;
   for (const { provider, method, path } of routes) {
     // Secrets the user set are shown as ***: the terminal may be shared or recorded.
-    const registered = provider.local?.webhookUrl(`${url}${path}`, secrets.get(provider.name)?.display ?? '');
-    log(`  ${provider.name.padEnd(10)} ${method} ${registered}`);
+    const routeUrl = `${baseUrl}${path}`;
+    const registered =
+      provider.local?.webhookUrl?.(routeUrl, secrets.get(provider.name)?.display ?? '') ?? routeUrl;
+    log(`  ${provider.name.padEnd(width)} ${method} ${registered}`);
     const sample = sampleFile(provider.name);
     if (sample)
       hints.push(`  curl -sS -H 'content-type: application/json' --data-binary @${sample} '${registered}'`);
@@ -285,7 +291,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   const routes = await loadProviderRoutes();
-  const secrets = new Map<string, ReturnType<LocalWebhookSetup['secret']>>();
+  const secrets = new Map<string, LocalSecrets>();
   for (const { provider } of routes) {
     if (!provider.local) throw new LocalStackError(`provider ${provider.name} has no local setup`);
     try {
@@ -362,16 +368,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     undo.push(() => poller.stop());
 
+    // Known once the port is: the URL Twilio and Plivo signed (spec §6), unless PUBLIC_BASE_URL says.
+    let publicBaseUrl: string | undefined;
     const server = createLocalServer({
       log,
       routes: routes.map((route) => ({
         method: route.method,
         path: route.path,
-        handler: pipeline.webhookHandler(route.provider, [secrets.get(route.provider.name)?.secret ?? '']),
+        handler: pipeline.webhookHandler(route.provider, secrets.get(route.provider.name)?.secrets ?? [], {
+          publicBaseUrl: () => publicBaseUrl,
+          settings: env,
+        }),
       })),
     });
     const actualPort = await onPort('PORT', port, () => listen(server, port));
     const url = `http://127.0.0.1:${actualPort}`;
+    publicBaseUrl = (env.PUBLIC_BASE_URL || url).replace(/\/+$/, '');
 
     const dynamoWhere = dynamoEndpoint
       ? `${dynamoEndpoint} (AWS_ENDPOINT_URL_DYNAMODB)`
@@ -381,7 +393,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : `http://127.0.0.1:${fauxqs?.port} (embedded fauxqs, in memory; saved to ${shown(dataDir)} on stop)`;
     log(`DynamoDB  ${dynamoWhere}, table ${LOCAL_NAMES.table}`);
     log(`SQS       ${sqsWhere}, queue ${LOCAL_NAMES.queue} (+ -dlq)`);
-    printWebhookUrls(log, url, routes, secrets);
+    if (env.PUBLIC_BASE_URL)
+      log(`PUBLIC_BASE_URL ${publicBaseUrl}: signed URLs (Twilio, Plivo) are checked against it`);
+    printWebhookUrls(log, publicBaseUrl, routes, secrets);
     log(`ready: call intake listening on ${url}`);
 
     let stopping: Promise<void> | undefined;

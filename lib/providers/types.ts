@@ -8,9 +8,26 @@ import type { CallRecord } from '../record';
 
 /** The parts of an HTTP request a provider may look at; header names are lower-case. */
 export interface WebhookRequest {
+  method: string;
   headers: Readonly<Record<string, string | undefined>>;
   pathParameters: Readonly<Record<string, string | undefined>>;
+  /** The exact bytes received (API Gateway's base64 undone): what signatures are checked over. */
   rawBody: Buffer;
+  /** The query string exactly as received, without `?` (never rebuilt from parsed parameters). */
+  rawQueryString: string;
+  /**
+   * The URL the provider called, by spec §6: PUBLIC_BASE_URL + route path (+ `?` + raw query), or
+   * `https://<host><rawPath>` (+ query) when deployed without one. Twilio and Plivo sign it.
+   */
+  url: string;
+}
+
+/** What a signature check may depend on besides the request and the secrets. */
+export interface AuthContext {
+  /** When the request arrived; schemes with a timestamp reject one more than 300 s away. */
+  now: Date;
+  /** Deployment settings: the webhook function's environment (the local stack's env). */
+  settings: Readonly<Record<string, string | undefined>>;
 }
 
 export interface DeliveryIdentity {
@@ -25,23 +42,37 @@ export interface ProviderIngress {
    * Throws UnauthorizedError unless the request carries one of `secrets` (current and next, for
    * rotation). Compares in constant time. Called before the body is parsed.
    */
-  authenticate(request: WebhookRequest, secrets: readonly string[]): void;
-  /** Event type and call id of a parsed JSON object; throws BadRequestError when absent. */
+  authenticate(request: WebhookRequest, secrets: readonly string[], context: AuthContext): void;
+  /**
+   * The authenticated body (valid UTF-8 text) as the fields `identify` reads; throws BadRequestError
+   * when it is not the provider's format. Default: a JSON object (lib/http.ts parseJsonObject).
+   * Form-encoded providers use lib/providers/form.ts.
+   */
+  parse?(text: string, request: WebhookRequest): Readonly<Record<string, unknown>>;
+  /** Event type and call id of the parsed body; throws BadRequestError when absent. */
   identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity;
   /** Local stack only (lib/local/stack.ts): where its secret comes from and the URL to register. */
   readonly local?: LocalWebhookSetup;
 }
 
+export interface LocalSecrets {
+  secrets: readonly string[];
+  display: string;
+  defaulted: boolean;
+  variables: readonly string[];
+}
+
 export interface LocalWebhookSetup {
-  /** The secret from the environment, or a dev default when unset; `display` is safe to print. */
-  secret(env: Readonly<Record<string, string | undefined>>): {
-    secret: string;
-    display: string;
-    defaulted: boolean;
-    variables: readonly string[];
-  };
-  /** The URL to paste into the provider's console: the route's URL (with `{param}`s) carrying `secret`. */
-  webhookUrl(routeUrl: string, secret: string): string;
+  /**
+   * The secrets from the environment (a variable may hold two lines: current and next), or a dev
+   * default when unset; `display` is safe to print.
+   */
+  secret(env: Readonly<Record<string, string | undefined>>): LocalSecrets;
+  /**
+   * The URL to paste into the provider's console: the route's URL (with `{param}`s) carrying `secret`
+   * where the scheme puts it there (Basic credentials, a path token); default: the route's URL.
+   */
+  webhookUrl?(routeUrl: string, secret: string): string;
 }
 
 export interface ProviderNormalizer {

@@ -24,7 +24,9 @@ let template: Template;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sls-ops-'));
-  await promisify(execFile)('npx', ['serverless', 'package', '--stage', STAGE, '--package', dir], {
+  // Every provider watched for silence, so each one's alarm is checked below.
+  const args = ['package', '--stage', STAGE, '--param=silentAlarmProviders=all', '--package', dir];
+  await promisify(execFile)('npx', ['serverless', ...args], {
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
     timeout: 120_000,
   });

@@ -8,6 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PROVIDERS,
+  secretsParameterSuffix,
+  webhookFunctionName,
+  webhookModule,
+} from '../../lib/providers/list';
 import queueSettings from '../../lib/queue-settings.json';
 import tableSchema from '../../lib/table-schema.json';
 
@@ -48,6 +54,8 @@ const resource = (t: Template, name: string) => {
   if (!found) throw new Error(`template has no ${name}`);
   return found;
 };
+/** CloudFormation's name for a webhook function's resources: `<Pascal name>Webhook…`. */
+const logicalId = (provider: string) => webhookFunctionName(provider).replace(/^./, (c) => c.toUpperCase());
 const statementsOf = (role: Resource) =>
   role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement) as {
     Effect: string;
@@ -63,20 +71,51 @@ describe('packaged CloudFormation template', () => {
     );
 
     // Assess
-    expect(routes.sort()).toEqual(['POST /webhooks/bandwidth', 'POST /webhooks/callkaro/{token}']);
+    expect(routes).toContain('POST /webhooks/bandwidth');
+    expect(routes).toContain('POST /webhooks/callkaro/{token}');
+    expect(routes.sort()).toEqual(PROVIDERS.map((p) => `POST ${p.path}`).sort());
   });
 
-  it('runs every function on nodejs22.x with its own role', () => {
+  it('runs every function on nodejs22.x with its own role: one webhook per listed provider', () => {
     const functions = ofType(templates.dev as Template, 'AWS::Lambda::Function');
-    expect(functions.map(([name]) => name).sort()).toEqual([
-      'BandwidthWebhookLambdaFunction',
-      'CallkaroWebhookLambdaFunction',
-      'ConsumerLambdaFunction',
-    ]);
+    expect(functions.map(([name]) => name).sort()).toEqual(
+      [...PROVIDERS.map((p) => `${logicalId(p.name)}LambdaFunction`), 'ConsumerLambdaFunction'].sort(),
+    );
     for (const [, fn] of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
     const roles = functions.map(([, fn]) => fn.Properties.Role['Fn::GetAtt'][0]);
-    expect(new Set(roles).size).toBe(3);
+    expect(new Set(roles).size).toBe(PROVIDERS.length + 1);
   });
+
+  it.each(PROVIDERS.map((p) => [p.name] as const))(
+    '%s: its function has its route, its own role and its own secrets parameter, as the list names them',
+    (name) => {
+      // Prepare
+      const template = templates.dev as Template;
+      const fn = resource(template, `${logicalId(name)}LambdaFunction`).Properties;
+      const route = ofType(template, 'AWS::ApiGatewayV2::Route').find(
+        ([, r]) => r.Properties.RouteKey === `POST ${PROVIDERS.find((p) => p.name === name)?.path}`,
+      );
+      const parameter = `/call-intake/dev${secretsParameterSuffix(name)}`;
+
+      // Assess
+      expect(fn.FunctionName).toBe(`call-intake-dev-${webhookFunctionName(name)}`);
+      expect(fn.Handler).toBe(`${webhookModule(name)}.handler`);
+      expect(fn.Role).toEqual({ 'Fn::GetAtt': [`${logicalId(name)}Role`, 'Arn'] });
+      expect(fn.Environment.Variables.WEBHOOK_SECRETS_PARAMETER).toBe(parameter);
+      expect(fn.Timeout).toBe(5);
+      expect(JSON.stringify(route?.[1].Properties.Target)).toContain(`HttpApiIntegration${logicalId(name)}`);
+      const statements = statementsOf(resource(template, `${logicalId(name)}Role`));
+      expect(statements.flatMap((s) => s.Action).sort()).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+        'ssm:GetParameter',
+      ]);
+      expect(
+        JSON.stringify(statements.find((s) => s.Action.includes('ssm:GetParameter'))?.Resource),
+      ).toContain(`:parameter${parameter}"`);
+    },
+  );
 
   it('gives the deliveries queue 1 MiB messages, encryption and a redrive to the DLQ', () => {
     const queue = resource(templates.dev as Template, 'DeliveriesQueue').Properties;
@@ -185,6 +224,16 @@ describe('packaged CloudFormation template', () => {
       s.Action.includes('dynamodb:PutItem'),
     );
     expect(dynamo?.Resource).toEqual({ 'Fn::GetAtt': ['CallsTable', 'Arn'] });
+  });
+
+  it('watches only the providers named in silentAlarmProviders for silence (default bandwidth, callkaro)', () => {
+    // Act
+    const silent = ofType(templates.dev as Template, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties.AlarmName as string)
+      .filter((name) => name.endsWith('-silent'));
+
+    // Assess
+    expect(silent.sort()).toEqual(['call-intake-dev-bandwidth-silent', 'call-intake-dev-callkaro-silent']);
   });
 
   it('throttles the HTTP API stage', () => {

@@ -1,6 +1,7 @@
 /** Genuine HTTP API v2 events for webhook requests, built like API Gateway would build them. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { toHttpApiEvent } from '../../lib/local/api-gateway';
+import type { AuthContext, WebhookRequest } from '../../lib/providers/types';
 import { BANDWIDTH_SECRETS, CALLKARO_SECRETS } from './stack';
 
 type Body = string | Buffer | Record<string, unknown>;
@@ -41,3 +42,20 @@ export function callkaroRequest(
 }
 
 export const jsonBody = (response: { body?: string }) => JSON.parse(response.body ?? 'null');
+
+/** A provider-level request (what lib/http.ts hands authenticate), for unit tests of one scheme. */
+export const webhookRequest = (
+  parts: Partial<WebhookRequest> & Pick<WebhookRequest, 'rawBody'>,
+): WebhookRequest => ({
+  method: 'POST',
+  headers: {},
+  pathParameters: {},
+  rawQueryString: '',
+  url: 'https://example.com/webhooks/test',
+  ...parts,
+});
+
+export const authContext = (
+  now = new Date(),
+  settings: Readonly<Record<string, string | undefined>> = {},
+): AuthContext => ({ now, settings });

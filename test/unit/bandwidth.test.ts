@@ -7,6 +7,7 @@ import { bandwidthNormalizer, outcomeOfCause } from '../../lib/providers/bandwid
 import type { WebhookRequest } from '../../lib/providers/types';
 import { bandwidthHangup, rawFixture } from '../fixtures';
 import { bandwidthSeedRecord } from '../support/records';
+import { authContext, webhookRequest } from '../support/requests';
 
 const CALL_ID = '{callId}';
 const RECEIVED_AT = '2012-11-14T15:56:13.000Z';
@@ -44,15 +45,12 @@ const seedRecord = () => bandwidthSeedRecord(RECEIVED_AT);
 
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
 
-const request = (authorization?: string): WebhookRequest => ({
-  headers: { authorization },
-  pathParameters: {},
-  rawBody: Buffer.from(rawFixture('bandwidth', 'hangup')),
-});
+const request = (authorization?: string): WebhookRequest =>
+  webhookRequest({ headers: { authorization }, rawBody: Buffer.from(rawFixture('bandwidth', 'hangup')) });
 
 const authFailure = (req: WebhookRequest, secrets: readonly string[] = SECRETS): unknown => {
   try {
-    bandwidthIngress.authenticate(req, secrets);
+    bandwidthIngress.authenticate(req, secrets, authContext());
   } catch (error) {
     return error;
   }

@@ -13,6 +13,7 @@ import type { CallRecord } from '../../lib/record';
 import { callkaroCallEnded, rawFixture } from '../fixtures';
 import { delivery } from '../support/deliveries';
 import { callkaroSeedRecord } from '../support/records';
+import { authContext, webhookRequest } from '../support/requests';
 
 const CALL_SID = '2303fa770b666a64ab1694c1e';
 /** `delivery`'s default arrival time. */
@@ -32,11 +33,8 @@ const recordOf = (...deliveries: Delivery[]): CallRecord => {
   return record;
 };
 
-const request = (pathParameters: Record<string, string | undefined>): WebhookRequest => ({
-  headers: {},
-  pathParameters,
-  rawBody: Buffer.from(rawFixture('callkaro', 'call-ended')),
-});
+const request = (pathParameters: Record<string, string | undefined>): WebhookRequest =>
+  webhookRequest({ pathParameters, rawBody: Buffer.from(rawFixture('callkaro', 'call-ended')) });
 
 const thrown = (act: () => unknown): unknown => {
   try {
@@ -55,7 +53,7 @@ describe('callkaroIngress.authenticate', () => {
     const req = request({ token: 'current-token-0123456789' });
 
     // Act
-    const act = () => callkaroIngress.authenticate(req, secrets);
+    const act = () => callkaroIngress.authenticate(req, secrets, authContext());
 
     // Assess
     expect(act).not.toThrow();
@@ -66,7 +64,7 @@ describe('callkaroIngress.authenticate', () => {
     const req = request({ token: 'next-token-9876543210' });
 
     // Act
-    const act = () => callkaroIngress.authenticate(req, secrets);
+    const act = () => callkaroIngress.authenticate(req, secrets, authContext());
 
     // Assess
     expect(act).not.toThrow();
@@ -85,7 +83,7 @@ describe('callkaroIngress.authenticate', () => {
     const req = request(pathParameters);
 
     // Act
-    const error = thrown(() => callkaroIngress.authenticate(req, configured));
+    const error = thrown(() => callkaroIngress.authenticate(req, configured, authContext()));
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
@@ -101,7 +99,7 @@ describe('callkaroIngress.authenticate', () => {
     const req = request({ token: 'attacker-chosen-secret-guess' });
 
     // Act
-    const error = thrown(() => callkaroIngress.authenticate(req, secrets)) as Error;
+    const error = thrown(() => callkaroIngress.authenticate(req, secrets, authContext())) as Error;
 
     // Assess
     expect(error.message).not.toContain('attacker-chosen-secret-guess');

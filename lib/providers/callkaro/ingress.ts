@@ -3,6 +3,7 @@
  * start inside CallKaro's 5 s deadline, so it uses node:crypto and the repo's own modules only.
  */
 import { BadRequestError, UnauthorizedError } from '../../errors';
+import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
 import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
 
@@ -41,15 +42,7 @@ export const callkaroIngress: ProviderIngress = {
 
   // Local stack: the token from the environment; the registered URL carries it as its last segment.
   local: {
-    secret(env) {
-      const token = env.CALLKARO_WEBHOOK_TOKEN || 'dev-token';
-      return {
-        secret: token,
-        display: env.CALLKARO_WEBHOOK_TOKEN ? '***' : token,
-        defaulted: !env.CALLKARO_WEBHOOK_TOKEN,
-        variables: ['CALLKARO_WEBHOOK_TOKEN'],
-      };
-    },
+    secret: envSecrets('CALLKARO_WEBHOOK_TOKEN', 'dev-token'),
     webhookUrl: (routeUrl, secret) => routeUrl.replace('{token}', encodeURIComponent(secret)),
   },
 
