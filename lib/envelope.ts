@@ -8,9 +8,20 @@ import { InvalidEnvelopeError } from './errors';
 
 /** SQS's maximum message size, which serverless.yml sets explicitly on the queue. */
 export const MAX_MESSAGE_BYTES = 1_048_576;
-/** Bytes reserved for the header line; the ingress rejects identifiers that would not fit. */
-export const HEADER_RESERVE_BYTES = 1_024;
-/** The largest request body the ingress accepts (documented in README): 1,047,552 bytes. */
+/**
+ * Limits on the identifiers the ingress accepts, in characters as JavaScript counts them (UTF-16
+ * code units: a character outside the BMP, such as an emoji, counts as two). The ingress refuses
+ * longer ones (400) for every provider; the table keys stay far below DynamoDB's key limits.
+ */
+export const MAX_CALL_ID_CHARS = 200;
+export const MAX_EVENT_TYPE_CHARS = 64;
+/**
+ * Bytes reserved for the header line. Sized for the worst identifiers accepted: every character a
+ * control character that JSON escapes to 6 bytes (200 + 64 of them, and a 128-character request
+ * id) comes to 2,559 bytes with a 32-character provider name; test/unit/envelope.test.ts checks it.
+ */
+export const HEADER_RESERVE_BYTES = 3_072;
+/** The largest request body the ingress accepts (documented in README): 1,045,504 bytes. */
 export const MAX_BODY_BYTES = MAX_MESSAGE_BYTES - HEADER_RESERVE_BYTES;
 
 export interface Delivery {
@@ -41,10 +52,12 @@ export function encodeEnvelope(delivery: Delivery): string {
   const { body: raw, ...fields } = delivery;
   const header: Header = { v: 1, ...fields, encoding };
   const body = encoding === 'base64' ? Buffer.from(raw, 'utf8').toString('base64') : raw;
-  // JSON.stringify leaves U+FFFE/U+FFFF as they are; escaped, the header is SQS-safe and parses back the same.
+  // The header line is ASCII: every other character JSON-escaped (U+FFFE/U+FFFF, which SQS refuses;
+  // astral characters, which some SQS emulators refuse), so any identifier travels and parses back
+  // exactly. At most 6 bytes per UTF-16 unit, as HEADER_RESERVE_BYTES assumes.
   const headerLine = JSON.stringify(header).replace(
-    /[\uFFFE\uFFFF]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   return `${headerLine}\n${body}`;
 }

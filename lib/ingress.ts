@@ -9,11 +9,13 @@ import {
   HEADER_RESERVE_BYTES,
   headerBytes,
   MAX_BODY_BYTES,
+  MAX_CALL_ID_CHARS,
+  MAX_EVENT_TYPE_CHARS,
   MAX_MESSAGE_BYTES,
 } from './envelope';
 import { BadRequestError, EnqueueError, PayloadTooLargeError, WebhookError } from './errors';
 import { acknowledged, decodeBody, errorResponse, parseJsonObject, toWebhookRequest } from './http';
-import type { ProviderIngress } from './providers/types';
+import type { DeliveryIdentity, ProviderIngress } from './providers/types';
 import type { Enqueue } from './queue';
 import type { SecretSource } from './secrets';
 
@@ -43,6 +45,27 @@ export interface IngressOutcome {
   error?: unknown;
 }
 
+// In a `u` regex \p{Cs} matches only unpaired surrogates: a surrogate pair is one code point.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function checkIdentifier(field: string, value: string, maxChars: number): void {
+  // A lone surrogate becomes U+FFFD on its way to DynamoDB (UTF-8): two calls would share a record.
+  if (LONE_SURROGATE.test(value)) {
+    throw new BadRequestError(`${field} is not well-formed Unicode (it has a lone surrogate)`);
+  }
+  if (value.length > maxChars) throw new BadRequestError(`${field} is longer than ${maxChars} characters`);
+}
+
+/**
+ * What every provider's identify returned, held to the limits the envelope and the table keys are
+ * sized for, so each accepted identifier is stored and read back exactly (spec §1).
+ */
+export function checkIdentity(identity: DeliveryIdentity): DeliveryIdentity {
+  checkIdentifier('eventType', identity.eventType, MAX_EVENT_TYPE_CHARS);
+  if (identity.callId !== null) checkIdentifier('callId', identity.callId, MAX_CALL_ID_CHARS);
+  return identity;
+}
+
 export type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export async function receiveWebhook(
@@ -62,8 +85,8 @@ export async function receiveWebhook(
       throw new PayloadTooLargeError(`body is larger than ${MAX_BODY_BYTES} bytes`);
     }
     const text = decodeBody(request.rawBody);
-    const identity = provider.identify(
-      provider.parse ? provider.parse(text, request) : parseJsonObject(text),
+    const identity = checkIdentity(
+      provider.identify(provider.parse ? provider.parse(text, request) : parseJsonObject(text)),
     );
     const deliveryId = (deps.newId ?? randomUUID)();
     Object.assign(outcome, { deliveryId, eventType: identity.eventType, callId: identity.callId });
@@ -72,13 +95,14 @@ export async function receiveWebhook(
       provider: provider.name,
       receivedAt: now.toISOString(),
       requestId,
-      eventType: identity.eventType.slice(0, 64),
+      eventType: identity.eventType,
       callId: identity.callId,
       body: text,
     });
-    // The reserve holds the header line and its newline, so any body up to MAX_BODY_BYTES fits.
+    // The reserve holds the header line and its newline for any identifiers checkIdentity lets
+    // through, so any body up to MAX_BODY_BYTES fits; this only guards that arithmetic.
     if (headerBytes(message) + 1 > HEADER_RESERVE_BYTES)
-      throw new BadRequestError('event identifiers are too long');
+      throw new Error(`envelope header of ${headerBytes(message)} bytes exceeds its reserve`);
     if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
       throw new PayloadTooLargeError('body does not fit one queue message once encoded');
     }

@@ -1,4 +1,9 @@
-/** What the `calls` CLI prints: aligned tables for people, JSON (spec.md §5 shapes) for machines. */
+/**
+ * What the `calls` CLI prints: aligned tables for people, JSON (spec.md §5 shapes) for machines.
+ * Every provider value in the text output goes through `printable`, so a row stays one line and a
+ * value cannot drive the terminal; `--json` is exact.
+ */
+import { printable } from '../printable';
 import type { CallRecord } from '../record';
 import type { RawDelivery } from './query';
 
@@ -63,17 +68,19 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 export function listTable(records: readonly CallRecord[]): string {
   if (records.length === 0) return 'no calls found\n';
-  const rows = records.map((r) => [
-    shortTime(r.receivedAt),
-    r.endedAt ? shortTime(r.endedAt) : '-',
-    r.provider,
-    r.callId,
-    r.from ?? '-',
-    r.to ?? '-',
-    r.direction ?? '-',
-    r.outcome,
-    formatDuration(r.durationSeconds),
-  ]);
+  const rows = records.map((r) =>
+    [
+      shortTime(r.receivedAt),
+      r.endedAt ? shortTime(r.endedAt) : '-',
+      r.provider,
+      r.callId,
+      r.from ?? '-',
+      r.to ?? '-',
+      r.direction ?? '-',
+      r.outcome,
+      formatDuration(r.durationSeconds),
+    ].map(printable),
+  );
   const header = [
     'RECEIVED (UTC)',
     'ENDED (UTC)',
@@ -88,18 +95,21 @@ export function listTable(records: readonly CallRecord[]): string {
   return `${table(header, rows)}${records.length} call${records.length === 1 ? '' : 's'}, newest arrival first\n`;
 }
 
+/** Line breaks a value holds (a transcript) continue indented under it; nothing else is printed raw. */
+const indented = (text: string, indent: string): string =>
+  text.split('\n').map(printable).join(`\n${indent}`);
+
 const show = (value: unknown, indent: string): string => {
   if (value === null || value === undefined) return '-';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.replace(/\n/g, `\n${indent}`);
+  return indented(typeof value === 'string' ? value : JSON.stringify(value), indent);
 };
 
 function fields(entries: readonly [string, unknown][], indent: string): string {
-  const width = Math.max(...entries.map(([key]) => key.length));
+  const width = Math.max(...entries.map(([key]) => printable(key).length));
   return entries
     .map(
       ([key, value]) =>
-        `${indent}${key.padEnd(width)}  ${show(value, `${indent}${' '.repeat(width + 2)}`)}\n`,
+        `${indent}${printable(key).padEnd(width)}  ${show(value, `${indent}${' '.repeat(width + 2)}`)}\n`,
     )
     .join('');
 }
@@ -109,17 +119,19 @@ export function recordText(record: CallRecord): string {
   const top = Object.entries(rest);
   const detailEntries = Object.entries((details ?? {}) as Record<string, unknown>);
   return [
-    `${provider} ${callId}\n`,
+    `${printable(String(provider))} ${printable(String(callId))}\n`,
     fields(top, '  '),
     detailEntries.length > 0 ? `  details\n${fields(detailEntries, '    ')}` : '',
   ].join('');
 }
 
+/** Each delivery under its own heading; the body's lines indented, so none can pass for a heading. */
 export function rawText(deliveries: readonly RawDelivery[]): string {
   return deliveries
     .map((d, i) => {
-      const body = d.body.endsWith('\n') ? d.body : `${d.body}\n`;
-      return `── delivery ${i + 1} of ${deliveries.length}: ${d.deliveryId}, ${d.eventType}, received ${d.receivedAt}\n${body}`;
+      const body = d.body.endsWith('\n') ? d.body.slice(0, -1) : d.body;
+      const heading = `${d.deliveryId}, ${d.eventType}, received ${d.receivedAt}`;
+      return `── delivery ${i + 1} of ${deliveries.length}: ${printable(heading)}\n  ${indented(body, '  ')}\n`;
     })
     .join('\n');
 }

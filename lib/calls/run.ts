@@ -1,5 +1,6 @@
 /** `npm run calls -- …` as a function: arguments and environment in, text and an exit status out. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { printable } from '../printable';
 import { PROVIDER_NAMES } from '../providers/list';
 import { normalizers } from '../providers/registry';
 import { buildCallStore } from '../store';
@@ -54,7 +55,9 @@ async function execute(
     case 'get': {
       const record = await getCall(reader, command.provider, command.callId);
       if (record === null) {
-        io.err(`no ${command.provider} call ${command.callId} in ${target.tableName} at ${target.where}\n`);
+        io.err(
+          `${printable(`no ${command.provider} call ${command.callId} in ${target.tableName} at ${target.where}`)}\n`,
+        );
         return EXIT.failed;
       }
       io.out(command.json ? recordJson(record) : recordText(record));
@@ -64,7 +67,7 @@ async function execute(
       const deliveries = await getRawDeliveries(reader, command.provider, command.callId);
       if (deliveries.length === 0) {
         io.err(
-          `no deliveries stored for ${command.provider} call ${command.callId} in ${target.tableName}\n`,
+          `${printable(`no deliveries stored for ${command.provider} call ${command.callId} in ${target.tableName}`)}\n`,
         );
         return EXIT.failed;
       }
@@ -110,7 +113,7 @@ export async function runCalls(argv: readonly string[], io: CallsIo): Promise<nu
       io,
     );
   } catch (error) {
-    io.err(`error: ${describeFailure(error, target)}\n`);
+    io.err(`error: ${printable(describeFailure(error, target))}\n`);
     return EXIT.failed;
   } finally {
     client.destroy();

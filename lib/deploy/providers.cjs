@@ -41,8 +41,30 @@ function webhookFunction(provider) {
   };
 }
 
-/** Least privilege: its own log group, SendMessage on the queue, GetParameter on its own secrets. */
-function webhookRole(provider) {
+/** A KMS key ARN (an alias cannot be an IAM resource for kms:Decrypt), or '' for the AWS-managed key. */
+function checkKmsKeyArn(value) {
+  const arn = String(value ?? '').trim();
+  if (arn !== '' && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(arn)) {
+    throw new Error(
+      `kmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not ${JSON.stringify(arn)}`,
+    );
+  }
+  return arn;
+}
+
+/** kms:Decrypt on the secrets' customer-managed key, only when SSM asks on the function's behalf. */
+const decryptSecrets = (kmsKeyArn) => ({
+  Effect: 'Allow',
+  Action: ['kms:Decrypt'],
+  Resource: kmsKeyArn,
+  Condition: { StringEquals: { 'kms:ViaService': arnSub('ssm.${AWS::Region}.amazonaws.com') } },
+});
+
+/**
+ * Least privilege: its own log group, SendMessage on the queue, GetParameter on its own secrets,
+ * and kms:Decrypt on the secrets' key when they use a customer-managed one (`kmsKeyArn`).
+ */
+function webhookRole(provider, kmsKeyArn) {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -72,6 +94,7 @@ function webhookRole(provider) {
                   `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${secretsParameter(provider.name)}`,
                 ),
               },
+              ...(kmsKeyArn ? [decryptSecrets(kmsKeyArn)] : []),
             ],
           },
         },
@@ -129,6 +152,7 @@ const errorLogsFilter = (logGroup) => ({
 
 const CORE_ALARMS = [
   'DeadLetterQueueAlarm',
+  'DeadLetterAgeAlarm',
   'QueueAgeAlarm',
   'IngressErrorsAlarm',
   'ConsumerErrorsAlarm',
@@ -342,10 +366,11 @@ const webhookFunctions = () =>
 
 module.exports = async ({ resolveVariable }) => {
   const watched = watchedProviders(await resolveVariable('param:silentAlarmProviders'));
+  const kmsKeyArn = checkKmsKeyArn(await resolveVariable('param:kmsKeyArn'));
   const Resources = { Dashboard: dashboard(watched) };
   for (const provider of providers) {
     const id = logicalId(provider.name);
-    Resources[`${id}Role`] = webhookRole(provider);
+    Resources[`${id}Role`] = webhookRole(provider, kmsKeyArn);
     Resources[`${id}ErrorLogsFilter`] = errorLogsFilter(`${id}LogGroup`);
   }
   for (const provider of watched) Resources[`${pascal(provider.name)}SilentAlarm`] = silentAlarm(provider);

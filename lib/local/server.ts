@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebhookHandler } from '../ingress';
+import { printable } from '../printable';
 import { toHttpApiEvent } from './api-gateway';
 import { routeMatcher } from './routes';
 
@@ -62,9 +63,10 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | nul
 function summary(statusCode: number, body: string): string {
   try {
     const json = JSON.parse(body) as { id?: unknown; error?: unknown; message?: unknown };
-    if (statusCode < 300 && typeof json.id === 'string') return ` delivery ${json.id}`;
+    // A reason may quote what the provider sent (an event type): escaped, so it stays on this line.
+    if (statusCode < 300 && typeof json.id === 'string') return ` delivery ${printable(json.id)}`;
     const reason = json.error ?? json.message;
-    return typeof reason === 'string' ? ` (${reason})` : '';
+    return typeof reason === 'string' ? ` (${printable(reason)})` : '';
   } catch {
     return '';
   }
@@ -121,7 +123,7 @@ export function createLocalServer({
       result = await route.handler(event);
     } catch (error) {
       log(
-        `${method} ${route.path} 500 (handler threw: ${(error as Error)?.message}) ${Date.now() - started} ms`,
+        `${method} ${route.path} 500 (handler threw: ${printable(String((error as Error)?.message))}) ${Date.now() - started} ms`,
       );
       return sendJson(response, 500, { message: 'Internal Server Error' }, { 'apigw-requestid': requestId });
     }
@@ -136,7 +138,7 @@ export function createLocalServer({
 
   return createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      log(`request failed: ${(error as Error)?.message}`);
+      log(`request failed: ${printable(String((error as Error)?.message))}`);
       if (!response.headersSent) sendJson(response, 500, { message: 'Internal Server Error' });
       else response.destroy();
     });

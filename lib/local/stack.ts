@@ -19,6 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
 import type { ConsumerDeps, ConsumerHandler } from '../consumer';
+import { printable } from '../printable';
 import type { LocalSecrets } from '../providers/types';
 import {
   type Emulator,
@@ -261,14 +262,17 @@ function trackConsumption(inner: ConsumerHandler) {
   return { consumer, settle };
 }
 
-/** One line per processed delivery; never its body. */
+/** One line per processed delivery; never its body, and its provider values escaped (lib/printable.ts). */
 const consumerLog =
   (log: (line: string) => void): ConsumerDeps['observe'] =>
   ({ delivery, change, error, messageId }) => {
-    const what = delivery
-      ? `${delivery.provider} ${delivery.eventType} ${delivery.callId ?? `(no call, delivery ${delivery.deliveryId})`}`
-      : `message ${messageId}`;
-    if (error) log(`consumer: ${what} failed (${(error as Error)?.message}); SQS will retry it`);
+    const what = printable(
+      delivery
+        ? `${delivery.provider} ${delivery.eventType} ${delivery.callId ?? `(no call, delivery ${delivery.deliveryId})`}`
+        : `message ${messageId}`,
+    );
+    if (error)
+      log(`consumer: ${what} failed (${printable(String((error as Error)?.message))}); SQS will retry it`);
     else if (change === 'pending') log(`consumer: ${what} → stored, waiting for the call's end`);
     else log(`consumer: ${what} → record ${change}`);
   };
@@ -364,7 +368,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       consumer: tracked.consumer,
       batchSize: 10,
       waitSeconds: POLL_WAIT_SECONDS,
-      onError: (error) => log(`consumer: polling failed (${(error as Error)?.message}); retrying`),
+      onError: (error) =>
+        log(`consumer: polling failed (${printable(String((error as Error)?.message))}); retrying`),
     });
     undo.push(() => poller.stop());
 

@@ -19,16 +19,38 @@ export function parseLocalTime(value: unknown, zone: string): string | null {
   return toUtcIso(spaced.isValid ? spaced : DateTime.fromISO(text, { zone }));
 }
 
-export const addSeconds = (iso: string | null, seconds: number | null): string | null =>
-  iso === null || seconds === null
-    ? null
-    : toUtcIso(DateTime.fromISO(iso, { zone: 'utc' }).plus({ seconds }));
+/**
+ * The longest call a record believes: 7 days. Providers cap calls at hours (Twilio 4 h, Vapi and
+ * Retell less); a longer duration is a data error or a hostile value, not a call.
+ */
+export const MAX_CALL_SECONDS = 7 * 86_400;
 
-export const secondsBetween = (from: string | null, to: string | null): number | null => {
-  if (from === null || to === null) return null;
-  const seconds = (Date.parse(to) - Date.parse(from)) / 1000;
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
-};
+/**
+ * A duration a record can use, in seconds: a finite number or plain decimal string from 0 to
+ * MAX_CALL_SECONDS; anything else (negative, NaN-like, 1e308, `"2m"`, an object) → null. Every
+ * duration a normalizer reads, and everything derived from one, goes through here, so nothing is
+ * derived from a value that became null; the raw body keeps what the provider sent.
+ */
+export function usableSeconds(value: unknown): number | null {
+  const seconds =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+        ? Number(value)
+        : Number.NaN;
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_CALL_SECONDS ? seconds : null;
+}
+
+/** `iso` + a usable duration (see usableSeconds), or null when either is unusable. */
+export function addSeconds(iso: string | null, seconds: unknown): string | null {
+  const usable = usableSeconds(seconds);
+  if (iso === null || usable === null) return null;
+  return toUtcIso(DateTime.fromISO(iso, { zone: 'utc' }).plus({ seconds: usable }));
+}
+
+/** `to − from` in seconds when both are instants and the difference is a usable duration, else null. */
+export const secondsBetween = (from: string | null, to: string | null): number | null =>
+  from === null || to === null ? null : usableSeconds((Date.parse(to) - Date.parse(from)) / 1000);
 
 export function assertTimeZone(zone: string): string {
   if (!IANAZone.isValidZone(zone)) throw new Error(`${zone} is not an IANA time zone name`);

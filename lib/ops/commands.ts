@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { printable } from '../printable';
 import { callkaroTimeZone } from '../providers/callkaro/normalize';
 import { normalizers } from '../providers/registry';
 import { buildCallStore } from '../store';
@@ -20,6 +21,10 @@ export interface CommandIo {
 }
 
 const processIo = (): CommandIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/** Writes one line of text output; whatever it quotes (call ids, queue names, errors) is escaped. */
+const writeLine = (stream: Pick<NodeJS.WriteStream, 'write'>, text: string) =>
+  stream.write(`${printable(text)}\n`);
 
 const TARGET_OPTIONS = {
   stage: { type: 'string' },
@@ -54,8 +59,9 @@ Rebuilds call records from their stored raw deliveries with the current normaliz
   --table <name>     another table name
 `;
 
-const fail = (io: CommandIo, message: string): number => {
-  io.stderr.write(`error: ${message}\n`);
+const fail = (io: CommandIo, message: string, usage: string): number => {
+  writeLine(io.stderr, `error: ${message}`);
+  io.stderr.write(`\n${usage}\n`);
   return 2;
 };
 
@@ -64,7 +70,7 @@ export async function redriveCommand(argv: readonly string[], io: CommandIo = pr
   try {
     ({ values } = parseRedrive(argv));
   } catch (error) {
-    return fail(io, `${(error as Error).message}\n\n${REDRIVE_USAGE}`);
+    return fail(io, (error as Error).message, REDRIVE_USAGE);
   }
   if (values.help) {
     io.stdout.write(REDRIVE_USAGE);
@@ -72,7 +78,7 @@ export async function redriveCommand(argv: readonly string[], io: CommandIo = pr
   }
   const maxMessages = values.max === undefined ? undefined : Number(values.max);
   if (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0))
-    return fail(io, '--max must be a positive whole number');
+    return fail(io, '--max must be a positive whole number', REDRIVE_USAGE);
   const target = resolveTarget(
     { stage: values.stage, region: values.region, queue: values.queue, deadLetterQueue: values.dlq },
     io.env,
@@ -84,7 +90,7 @@ export async function redriveCommand(argv: readonly string[], io: CommandIo = pr
       queueUrlOf(sqs, deadLetterQueue),
       queueUrlOf(sqs, queue),
     ]);
-    io.stderr.write(`${target.describe('SQS')}: ${deadLetterQueue} → ${queue}\n`);
+    writeLine(io.stderr, `${target.describe('SQS')}: ${deadLetterQueue} → ${queue}`);
     const bar = progressBar('redriving', io.stderr);
     const result = await redrive({
       sqs,
@@ -100,24 +106,24 @@ export async function redriveCommand(argv: readonly string[], io: CommandIo = pr
     bar.finish();
     if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     else if (result.dryRun) {
-      io.stdout.write(
+      writeLine(
+        io.stdout,
         `${deadLetterQueue}: ${result.before.visible} message(s) would be moved to ${queue}` +
-          (result.before.inFlight > 0 ? ` (+${result.before.inFlight} in flight, not counted)` : '') +
-          '\n',
+          (result.before.inFlight > 0 ? ` (+${result.before.inFlight} in flight, not counted)` : ''),
       );
     } else {
-      io.stdout.write(
+      writeLine(
+        io.stdout,
         `moved ${result.moved} message(s) from ${deadLetterQueue} to ${queue}` +
           `; ${result.failed} failed to send, ${result.skipped} dead-lettered again during this run` +
           (result.notDeleted > 0
             ? `, ${result.notDeleted} sent but still in the DLQ (rerun is harmless)`
-            : '') +
-          '\n',
+            : ''),
       );
     }
     return result.failed > 0 ? 1 : 0;
   } catch (error) {
-    io.stderr.write(`error: redrive on ${target.describe('SQS')} failed: ${(error as Error).message}\n`);
+    writeLine(io.stderr, `error: redrive on ${target.describe('SQS')} failed: ${(error as Error).message}`);
     return 1;
   } finally {
     sqs.destroy();
@@ -186,7 +192,7 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
         : parseTime(values.until, '--until', { endOfDay: true });
     if (since && since > until) throw new Error('--since is after --until');
   } catch (error) {
-    return fail(io, `${(error as Error).message}\n\n${REPLAY_USAGE}`);
+    return fail(io, (error as Error).message, REPLAY_USAGE);
   }
 
   const target = resolveTarget({ stage: values.stage, region: values.region, table: values.table }, io.env);
@@ -201,10 +207,14 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
         const created = Table?.CreationDateTime ?? new Date();
         since = new Date(created.getTime() - ALL_CALLS_MARGIN_DAYS * DAY_MS);
       }
-      io.stderr.write(
+      writeLine(
+        io.stderr,
         `${target.describe('DynamoDB')}: table ${target.names.table}, ` +
-          `${values.provider ?? 'all providers'}, arrival times ${since.toISOString()} … ${until.toISOString()}\n` +
-          `CallKaro times read in ${callkaroTimeZone} (CALLKARO_TIMEZONE; use the deployed value)\n`,
+          `${values.provider ?? 'all providers'}, arrival times ${since.toISOString()} … ${until.toISOString()}`,
+      );
+      writeLine(
+        io.stderr,
+        `CallKaro times read in ${callkaroTimeZone} (CALLKARO_TIMEZONE; use the deployed value)`,
       );
       const finding = progressBar('finding calls', io.stderr);
       calls = await findCalls(
@@ -214,7 +224,7 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
       );
       finding.finish();
     } else {
-      io.stderr.write(`${target.describe('DynamoDB')}: table ${target.names.table}\n`);
+      writeLine(io.stderr, `${target.describe('DynamoDB')}: table ${target.names.table}`);
     }
 
     const replaying = progressBar(dryRun ? 'checking' : 'replaying', io.stderr);
@@ -226,23 +236,26 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
       const verb = (change: string) => (dryRun ? `would be ${change}` : change);
       for (const call of result.calls) {
         if (call.change === 'failed')
-          io.stdout.write(`${call.provider}:${call.callId} failed: ${call.error}\n`);
+          writeLine(io.stdout, `${call.provider}:${call.callId} failed: ${call.error}`);
         if (call.change !== 'created' && call.change !== 'updated') continue;
-        io.stdout.write(`${call.provider}:${call.callId} ${verb(call.change)}\n`);
+        writeLine(io.stdout, `${call.provider}:${call.callId} ${verb(call.change)}`);
         for (const f of call.fields)
-          io.stdout.write(`  ${f.field}: ${showValue(f.before)} → ${showValue(f.after)}\n`);
+          writeLine(io.stdout, `  ${f.field}: ${showValue(f.before)} → ${showValue(f.after)}`);
       }
       const { created, updated, unchanged, pending, failed } = result.counts;
-      io.stdout.write(
+      writeLine(
+        io.stdout,
         `${result.calls.length} call(s): ${created} ${verb('created')}, ${updated} ${verb('updated')}, ` +
           `${unchanged} unchanged, ${pending} pending (no ended event), ${failed} failed` +
-          (dryRun ? ' — dry run, nothing written' : '') +
-          '\n',
+          (dryRun ? ' — dry run, nothing written' : ''),
       );
     }
     return result.counts.failed > 0 ? 1 : 0;
   } catch (error) {
-    io.stderr.write(`error: replay on ${target.describe('DynamoDB')} failed: ${(error as Error).message}\n`);
+    writeLine(
+      io.stderr,
+      `error: replay on ${target.describe('DynamoDB')} failed: ${(error as Error).message}`,
+    );
     return 1;
   } finally {
     dynamo.destroy();

@@ -1,4 +1,5 @@
 /** Small terminal helpers for the operator commands: a text progress bar and value formatting. */
+import { printable } from '../printable';
 
 export interface ProgressBar {
   update(done: number, total: number): void;
@@ -40,11 +41,14 @@ export function progressBar(
   };
 }
 
-/** A value for one line of a diff: JSON, clipped (a transcript is not something to print whole). */
+/**
+ * A value for one line of a diff: JSON with every control character escaped, clipped by whole
+ * characters (a transcript is not something to print whole).
+ */
 export function showValue(value: unknown, max = 80): string {
   if (value === undefined) return '∅';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const chars = [...printable(JSON.stringify(value) ?? String(value))];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
 }
 
 /**

@@ -18,14 +18,24 @@ type Resource = { Type: string; Properties: Record<string, Json>; Condition?: st
 type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, Json> };
 
 const STAGE = 'opscheck';
+/** A customer-managed key for the SecureString secrets (`--param=kmsKeyArn=…`). */
+const KMS_KEY_ARN = 'arn:aws:kms:ap-south-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const PROVIDERS = Object.keys(normalizers).sort();
 let dir: string;
 let template: Template;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sls-ops-'));
-  // Every provider watched for silence, so each one's alarm is checked below.
-  const args = ['package', '--stage', STAGE, '--param=silentAlarmProviders=all', '--package', dir];
+  // Every provider watched for silence, so each one's alarm is checked below; a KMS key for the secrets.
+  const args = [
+    'package',
+    '--stage',
+    STAGE,
+    '--param=silentAlarmProviders=all',
+    `--param=kmsKeyArn=${KMS_KEY_ARN}`,
+    '--package',
+    dir,
+  ];
   await promisify(execFile)('npx', ['serverless', ...args], {
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
     timeout: 120_000,
@@ -61,7 +71,7 @@ describe('alarms', () => {
 
     // Assess
     expect(resource('AlarmTopic').Properties.TopicName).toBe(`call-intake-${STAGE}-alarms`);
-    expect(alarms.length).toBe(5 + PROVIDERS.length);
+    expect(alarms.length).toBe(6 + PROVIDERS.length);
     for (const [, { Properties: a }] of alarms) {
       expect(a.AlarmName).toMatch(new RegExp(`^call-intake-${STAGE}-`));
       expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
@@ -90,6 +100,20 @@ describe('alarms', () => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 1,
+    });
+    expect(dimensionsOf(a)).toEqual({
+      QueueName: { 'Fn::GetAtt': ['DeliveriesDeadLetterQueue', 'QueueName'] },
+    });
+  });
+
+  it('alarms again when a dead letter has waited 3 days, well before its 14 days run out', () => {
+    const a = alarm('DeadLetterAgeAlarm');
+    expect(a).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Statistic: 'Maximum',
+      Threshold: 3 * 86_400,
+      ComparisonOperator: 'GreaterThanThreshold',
     });
     expect(dimensionsOf(a)).toEqual({
       QueueName: { 'Fn::GetAtt': ['DeliveriesDeadLetterQueue', 'QueueName'] },
@@ -155,6 +179,32 @@ describe('alarms', () => {
       });
     }
     expect(JSON.stringify(ofType('AWS::IAM::Role'))).not.toContain('cloudwatch:');
+  });
+});
+
+describe('a customer-managed KMS key for the secrets (kmsKeyArn)', () => {
+  const statementsOf = (role: string) =>
+    resource(role).Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement) as {
+      Action: string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }[];
+
+  it.each(PROVIDERS)('lets the %s webhook decrypt with that key only, through SSM only', (provider) => {
+    // Prepare
+    const role = `${provider.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase())}WebhookRole`;
+
+    // Act
+    const kms = statementsOf(role).filter((s) => s.Action.some((action) => action.startsWith('kms:')));
+
+    // Assess
+    expect(kms).toHaveLength(1);
+    expect(kms[0]).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: KMS_KEY_ARN });
+    expect(JSON.stringify(kms[0]?.Condition)).toContain('kms:ViaService');
+  });
+
+  it('gives the consumer no KMS access', () => {
+    expect(JSON.stringify(statementsOf('ConsumerRole'))).not.toContain('kms:');
   });
 });
 

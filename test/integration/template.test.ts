@@ -20,7 +20,13 @@ import tableSchema from '../../lib/table-schema.json';
 // CloudFormation JSON is untyped; the assertions below are what check its shape.
 // biome-ignore lint/suspicious/noExplicitAny: template properties are arbitrary JSON
 type Json = any;
-type Resource = { Type: string; Properties: Record<string, Json>; DependsOn?: unknown };
+type Resource = {
+  Type: string;
+  Properties: Record<string, Json>;
+  DependsOn?: unknown;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
 type Template = { Resources: Record<string, Resource> };
 
 const run = promisify(execFile);
@@ -163,6 +169,27 @@ describe('packaged CloudFormation template', () => {
     expect(resource(templates.dev as Template, 'CallsTable').Properties.DeletionProtectionEnabled).toBe(
       false,
     );
+  });
+
+  it('keeps the table, on every stage, when the stack is removed or the table would be replaced', () => {
+    for (const template of Object.values(templates)) {
+      // Prepare
+      const table = resource(template, 'CallsTable');
+
+      // Assess
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+
+  it('keeps dead letters as long as SQS allows, and never shorter than the queue keeps deliveries', () => {
+    // Prepare
+    const queue = resource(templates.dev as Template, 'DeliveriesQueue').Properties;
+    const deadLetters = resource(templates.dev as Template, 'DeliveriesDeadLetterQueue').Properties;
+
+    // Assess: a dead letter expires 14 days after its original enqueue (README, runbook).
+    expect(deadLetters.MessageRetentionPeriod).toBe(1_209_600);
+    expect(deadLetters.MessageRetentionPeriod).toBeGreaterThanOrEqual(queue.MessageRetentionPeriod);
   });
 
   it('names every stateful resource after the stage', () => {

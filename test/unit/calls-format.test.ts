@@ -96,7 +96,7 @@ describe('calls output', () => {
     expect(text).toContain('    transcription  Agent: hello\n                   Customer: hi\n');
   });
 
-  it('prints raw deliveries with their bodies byte for byte', () => {
+  it('prints raw deliveries exactly as JSON, and indented under their heading as text', () => {
     // Prepare
     const body = rawFixture('bandwidth', 'hangup');
     const deliveries = [
@@ -109,8 +109,9 @@ describe('calls output', () => {
 
     // Assess
     expect(json).toEqual([{ deliveryId: 'd-1', receivedAt: '2025-12-19T10:33:08.000Z', body }]);
+    const lines = body.replace(/\n$/, '').split('\n');
     expect(text).toBe(
-      `── delivery 1 of 1: d-1, hangup, received 2025-12-19T10:33:08.000Z\n${body.endsWith('\n') ? body : `${body}\n`}`,
+      `── delivery 1 of 1: d-1, hangup, received 2025-12-19T10:33:08.000Z\n${lines.map((l) => `  ${l}\n`).join('')}`,
     );
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelope, MAX_BODY_BYTES, MAX_MESSAGE_BYTES } from '../../lib/envelope';
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  HEADER_RESERVE_BYTES,
+  headerBytes,
+  MAX_BODY_BYTES,
+  MAX_CALL_ID_CHARS,
+  MAX_EVENT_TYPE_CHARS,
+  MAX_MESSAGE_BYTES,
+} from '../../lib/envelope';
 import { InvalidEnvelopeError } from '../../lib/errors';
 import { rawFixture } from '../fixtures';
 import { delivery } from '../support/deliveries';
@@ -36,9 +45,33 @@ describe('queue envelope', () => {
     expect(decodeEnvelope(message)).toMatchObject({ callId: 'c-\uFFFF', eventType: 'x\uFFFE' });
   });
 
-  it('leaves exactly 1 KiB of a 1 MiB message for the header', () => {
+  it('leaves exactly 3 KiB of a 1 MiB message for the header', () => {
     expect(MAX_MESSAGE_BYTES).toBe(1_048_576);
-    expect(MAX_BODY_BYTES).toBe(1_047_552);
+    expect(MAX_BODY_BYTES).toBe(1_045_504);
+  });
+
+  it.each([
+    ['control characters (6 bytes each, escaped)', '\u0001'],
+    ['U+FFFF (escaped, 6 bytes)', '\uffff'],
+    ['astral characters (two 6-byte escapes)', '\u{1F4DE}'],
+    ['quotes (2 bytes each)', '"'],
+  ])('fits the longest identifiers of %s in the header reserve, ASCII only', (_name, unit) => {
+    // Prepare: the longest identifiers accepted, a 128-character request id, a 32-character provider.
+    const of = (chars: number) => unit.repeat(Math.floor(chars / unit.length));
+    const longest = delivery('{}', {
+      provider: 'p'.repeat(32),
+      requestId: of(128),
+      eventType: of(MAX_EVENT_TYPE_CHARS),
+      callId: of(MAX_CALL_ID_CHARS),
+    });
+
+    // Act
+    const message = encodeEnvelope(longest);
+
+    // Assess
+    expect(headerBytes(message) + 1).toBeLessThanOrEqual(HEADER_RESERVE_BYTES);
+    expect(message.slice(0, message.indexOf('\n'))).toMatch(/^[\x20-\x7e]+$/);
+    expect(decodeEnvelope(message)).toEqual(longest);
   });
 
   it.each([

@@ -189,6 +189,25 @@ describe('ingress log lines', () => {
     });
     expect(written.join('')).not.toContain(TRANSCRIPT);
   });
+
+  it('keep a hostile call id and event type JSON-escaped on one line, exactly as sent', async () => {
+    // Prepare
+    const callId = 'x\nready: call intake listening on http://evil.example\u001b]0;pwned\u0007\u2028';
+    const eventType = 'hang\nup\u009b\u202e';
+    const event = bandwidthRequest({ eventType, callId }, { authorization: basic('bw-user:bw-pass') });
+
+    // Act
+    const response = await receiveWebhook(bandwidthIngress, event, ingressDeps());
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const text = written.join('');
+    expect(text.split('\n').some((l) => l.startsWith('ready:'))).toBe(false);
+    expect(text.includes('\u001b') || text.includes('\u0007') || text.includes('\r')).toBe(false);
+    const [line, ...others] = logLines();
+    expect(others).toEqual([]);
+    expect(line.callId === callId && line.eventType === eventType).toBe(true);
+  });
 });
 
 describe('rejection reasons', () => {

@@ -3,6 +3,7 @@
  * callback URL the user registers) and identification of the event. Loaded on every cold start of
  * the webhook Lambda, so it imports node:crypto and the repo's own modules only.
  */
+import { MAX_CALL_ID_CHARS } from '../../envelope';
 import { BadRequestError } from '../../errors';
 import { authenticateBasic, localBasicAuth } from '../basic-auth';
 import type { DeliveryIdentity, ProviderIngress } from '../types';
@@ -23,7 +24,8 @@ const CALL_EVENTS: ReadonlySet<string> = new Set([
   'reject',
 ]);
 
-export const MAX_CALL_ID_LENGTH = 200;
+/** The shared limit (lib/envelope.ts), checked here too so the reason names Bandwidth's field. */
+export const MAX_CALL_ID_LENGTH = MAX_CALL_ID_CHARS;
 
 const own = (body: Readonly<Record<string, unknown>>, key: string): unknown =>
   Object.hasOwn(body, key) ? body[key] : undefined;

@@ -2,14 +2,15 @@
  * CallKaro ingress: token-in-path authentication and event identification. Loaded on every cold
  * start inside CallKaro's 5 s deadline, so it uses node:crypto and the repo's own modules only.
  */
+import { MAX_CALL_ID_CHARS } from '../../envelope';
 import { BadRequestError, UnauthorizedError } from '../../errors';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
 import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
 
 const CALL_ENDED = 'call_ended';
-/** Longest callSid accepted, so the envelope header always fits its reserved bytes. */
-export const MAX_CALL_SID_LENGTH = 200;
+/** The shared limit (lib/envelope.ts), checked here too so the reason names CallKaro's field. */
+export const MAX_CALL_SID_LENGTH = MAX_CALL_ID_CHARS;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

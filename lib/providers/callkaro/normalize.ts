@@ -5,7 +5,7 @@
 import type { Delivery } from '../../envelope';
 import { byArrival, isJsonObject, type JsonObject, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
-import { addSeconds, assertTimeZone, parseLocalTime } from '../../normalize/time';
+import { addSeconds, assertTimeZone, parseLocalTime, usableSeconds } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import type { ProviderNormalizer } from '../types';
 
@@ -50,16 +50,6 @@ function addressOf(value: unknown): string | null {
   const text =
     typeof value === 'number' && Number.isInteger(value) && value >= 0 ? BigInt(value).toString() : value;
   return orNullOnError(() => normalizeAddress(text));
-}
-
-function durationOf(value: unknown): number | null {
-  const seconds =
-    typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
-      ? Number(value)
-      : typeof value === 'number'
-        ? value
-        : Number.NaN;
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
 }
 
 const directionOf = (data: JsonObject): Direction =>
@@ -123,7 +113,7 @@ export function createCallkaroNormalizer(timeZone: string): ProviderNormalizer {
       const hangupReason = own(data, 'hangup_reason');
       const outcome = outcomeOfHangupReason(hangupReason);
       const startedAt = orNullOnError(() => parseLocalTime(own(data, 'time'), zone));
-      const durationSeconds = durationOf(own(data, 'call_duration'));
+      const durationSeconds = usableSeconds(own(data, 'call_duration'));
       return {
         provider: PROVIDER,
         callId,
