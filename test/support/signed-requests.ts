@@ -4,10 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { receiveWebhook } from '../../lib/ingress';
 import { toHttpApiEvent } from '../../lib/local/api-gateway';
 import { formPairs } from '../../lib/providers/form';
 import { plivoSignatureV3 } from '../../lib/providers/plivo/ingress';
 import { twilioSignature } from '../../lib/providers/twilio/ingress';
+import type { ProviderIngress } from '../../lib/providers/types';
+import { staticSecrets } from '../../lib/secrets';
 
 export const TWILIO_SECRETS = ['twilio-auth-token-current', 'twilio-auth-token-next'] as const;
 export const PLIVO_SECRETS = ['plivo-auth-token-current', 'plivo-auth-token-next'] as const;
@@ -89,4 +92,24 @@ export function plivoRequest(body: string, options: SignedRequestOptions = {}): 
     ...options.headers,
   };
   return gatewayEvent(path, body, headers, options);
+}
+
+/**
+ * One request through receiveWebhook (the real pipeline) with an enqueue that always succeeds and
+ * PUBLIC_BASE as the public URL: the response and the envelopes queued.
+ */
+export async function sendSigned(
+  ingress: ProviderIngress,
+  secrets: readonly string[],
+  event: APIGatewayProxyEventV2,
+): Promise<{ statusCode: number; queued: string[] }> {
+  const queued: string[] = [];
+  const response = await receiveWebhook(ingress, event, {
+    secrets: staticSecrets(secrets),
+    enqueue: async (message) => {
+      queued.push(message);
+    },
+    publicBaseUrl: PUBLIC_BASE,
+  });
+  return { statusCode: response.statusCode ?? 0, queued };
 }
