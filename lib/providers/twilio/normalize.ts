@@ -10,6 +10,7 @@ import { parseRfc2822Instant } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import { parseForm } from '../form';
 import type { ProviderNormalizer } from '../types';
+import { MACHINE_DETECTION_EVENT } from './ingress';
 
 const PROVIDER = 'twilio';
 
@@ -46,7 +47,7 @@ const RECORD_EVENTS: ReadonlySet<string> = new Set([
   'initiated',
   'ringing',
   'in-progress',
-  'machine-detection',
+  MACHINE_DETECTION_EVENT,
   ...TERMINAL_STATUSES,
 ]);
 
