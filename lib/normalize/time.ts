@@ -56,3 +56,9 @@ export function assertTimeZone(zone: string): string {
   if (!IANAZone.isValidZone(zone)) throw new Error(`${zone} is not an IANA time zone name`);
   return zone;
 }
+
+/** An RFC 2822 date-time (`Mon, 16 Aug 2010 03:45:01 +0000`, as Twilio's `Timestamp`) as ISO 8601 UTC. */
+export function parseRfc2822Instant(value: unknown): string | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  return toUtcIso(DateTime.fromRFC2822(value.trim(), { zone: 'utc' }));
+}

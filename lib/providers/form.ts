@@ -17,3 +17,14 @@ export function parseForm(text: string): Readonly<Record<string, string>> {
   for (const [key, value] of formPairs(text)) if (!(key in fields)) fields[key] = value;
   return fields;
 }
+
+const byCodePoint = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/**
+ * Pairs sorted by key, then value, in code-point order (UTF-8 byte order, as the providers' SDKs
+ * sort): the canonical order of the form-signing schemes (Twilio, Plivo). Duplicates are kept.
+ */
+export const sortedPairs = (pairs: readonly (readonly [string, string])[]): [string, string][] =>
+  pairs
+    .map(([key, value]): [string, string] => [key, value])
+    .sort(([keyA, valueA], [keyB, valueB]) => byCodePoint(keyA, keyB) || byCodePoint(valueA, valueB));

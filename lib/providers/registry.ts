@@ -2,9 +2,13 @@
 
 import { bandwidthNormalizer } from './bandwidth/normalize';
 import { callkaroNormalizer } from './callkaro/normalize';
+import { plivoNormalizer } from './plivo/normalize';
+import { twilioNormalizer } from './twilio/normalize';
 import type { ProviderNormalizer } from './types';
 
 export const normalizers: Readonly<Record<string, ProviderNormalizer>> = Object.freeze({
   [bandwidthNormalizer.name]: bandwidthNormalizer,
   [callkaroNormalizer.name]: callkaroNormalizer,
+  [twilioNormalizer.name]: twilioNormalizer,
+  [plivoNormalizer.name]: plivoNormalizer,
 });

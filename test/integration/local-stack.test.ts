@@ -17,6 +17,7 @@ import { localDynamoClient, startDynamo, startSqs } from '../../lib/local/emulat
 import { stageNames } from '../../lib/local/names';
 import { providerRouteDefinitions, routeMatcher } from '../../lib/local/routes';
 import { type LocalStack, LocalStackError, startLocalStack } from '../../lib/local/stack';
+import { PROVIDERS } from '../../lib/providers/list';
 import { normalizers } from '../../lib/providers/registry';
 import { buildCallStore } from '../../lib/store';
 import { rawFixture } from '../fixtures';
@@ -223,8 +224,9 @@ describe('npm start: the local stack', () => {
     const custom = await start(tempDir());
 
     // Assess
+    // Every provider of the list names its variables, in the list's order.
     expect(defaults).toContain(
-      'dev default secrets in use; set BANDWIDTH_WEBHOOK_USERNAME, BANDWIDTH_WEBHOOK_PASSWORD, CALLKARO_WEBHOOK_TOKEN to choose your own',
+      `dev default secrets in use; set ${PROVIDERS.flatMap((p) => p.localEnv).join(', ')} to choose your own`,
     );
     expect(defaults).toContain(
       `  bandwidth  POST http://bandwidth:dev-password@127.0.0.1:${stack.port}/webhooks/bandwidth`,
@@ -271,7 +273,7 @@ describe('npm start: the local stack', () => {
     const stack = await start(tempDir());
 
     // Act
-    const unknown = await fetch(`${stack.url}/webhooks/twilio`, { method: 'POST', body: '{}' });
+    const unknown = await fetch(`${stack.url}/webhooks/no-such-provider`, { method: 'POST', body: '{}' });
     const noToken = await fetch(`${stack.url}/webhooks/callkaro`, { method: 'POST', body: '{}' });
     const get = await fetch(`${stack.url}/webhooks/bandwidth`);
     const huge = await postBandwidth(stack, 'x'.repeat(6 * 1024 * 1024 + 1)).catch((error: Error) => error);

@@ -1,0 +1,104 @@
+/**
+ * Plivo ingress: signature V3 (`X-Plivo-Signature-V3` or `X-Plivo-Signature-Ma-V3` with
+ * `X-Plivo-Signature-V3-Nonce`, base64 HMAC-SHA256 per plivo-go's GenerateUrl/ComputeSignatureV3)
+ * over the raw form body, then the callback's event and `CallUUID`. Loaded on every cold start of the
+ * webhook Lambda: node:crypto and the repo's own modules only.
+ */
+import { createHmac } from 'node:crypto';
+import { BadRequestError, UnauthorizedError } from '../../errors';
+import { formPairs, parseForm, sortedPairs } from '../form';
+import { optionalText, requireCallId } from '../identity';
+import { envSecrets } from '../local-secrets';
+import { matchesAnySecret, sameSecret } from '../secret-match';
+import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
+
+type Pairs = readonly (readonly [string, string])[];
+
+const SIGNATURE_HEADERS = ['x-plivo-signature-v3', 'x-plivo-signature-ma-v3'] as const;
+const NONCE_HEADER = 'x-plivo-signature-v3-nonce';
+
+const queryText = (pairs: Pairs) =>
+  sortedPairs(pairs)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('&');
+const paramText = (pairs: Pairs) =>
+  sortedPairs(pairs)
+    .map(([key, value]) => `${key}${value}`)
+    .join('');
+
+/**
+ * The string Plivo signs before `.nonce`: scheme://host[:port]/path as configured (no fragment),
+ * then for GET `?` + sorted `k=v` of query and params joined by `&`; for POST `?` + the sorted
+ * query `k=v&…` + `.` when there is a query, then the sorted params as `kv` concatenated (with a
+ * `?` first when there is no query but there are params). Values are decoded.
+ */
+export function plivoSignedUrl(url: string, params: Pairs, method: string): string {
+  const withoutFragment = url.split('#', 1)[0] ?? '';
+  const queryAt = withoutFragment.indexOf('?');
+  const base = queryAt < 0 ? withoutFragment : withoutFragment.slice(0, queryAt);
+  const query = queryAt < 0 ? [] : [...new URLSearchParams(withoutFragment.slice(queryAt + 1))];
+  if (method.toUpperCase() === 'GET') {
+    const all = [...query, ...params];
+    return all.length > 0 ? `${base}?${queryText(all)}` : base;
+  }
+  if (query.length > 0) return `${base}?${queryText(query)}.${paramText(params)}`;
+  return params.length > 0 ? `${base}?${paramText(params)}` : base;
+}
+
+/** base64(HMAC-SHA256(authToken, signedUrl + "." + nonce)). */
+export function plivoSignatureV3(
+  authToken: string,
+  url: string,
+  params: Pairs,
+  nonce: string,
+  method = 'POST',
+): string {
+  return createHmac('sha256', authToken)
+    .update(`${plivoSignedUrl(url, params, method)}.${nonce}`, 'utf8')
+    .digest('base64');
+}
+
+/**
+ * Throws UnauthorizedError unless one of the comma-separated signatures in `X-Plivo-Signature-V3`
+ * or `X-Plivo-Signature-Ma-V3` is the V3 signature of `url`, the form parameters of `rawBody` and
+ * the nonce under one of `authTokens`. No timestamp is signed, so there is no freshness check.
+ */
+export function verifyPlivoSignature(
+  rawBody: Buffer,
+  headers: Readonly<Record<string, string | undefined>>,
+  url: string,
+  authTokens: readonly string[],
+  method = 'POST',
+): void {
+  const nonce = headers[NONCE_HEADER];
+  if (typeof nonce !== 'string' || nonce === '') {
+    throw new UnauthorizedError('missing X-Plivo-Signature-V3-Nonce header');
+  }
+  const presented = SIGNATURE_HEADERS.flatMap((name) => headers[name]?.split(',') ?? [])
+    .map((signature) => signature.trim())
+    .filter((signature) => signature !== '');
+  if (presented.length === 0) throw new UnauthorizedError('missing X-Plivo-Signature-V3 header');
+  const params = formPairs(rawBody.toString('utf8'));
+  const signed = matchesAnySecret(authTokens, (token) => {
+    const expected = plivoSignatureV3(token, url, params, nonce, method);
+    return matchesAnySecret(presented, (signature) => sameSecret(signature, expected));
+  });
+  if (!signed) throw new UnauthorizedError('X-Plivo-Signature-V3 does not match');
+}
+
+/** `Event` names the callback (`Hangup`, `StartApp`, …); hangup_url callbacks without it carry CallStatus. */
+function identify(fields: Readonly<Record<string, unknown>>): DeliveryIdentity {
+  const eventType = optionalText(fields, 'Event') ?? optionalText(fields, 'CallStatus');
+  if (eventType === null) throw new BadRequestError('body has no Event or CallStatus');
+  return { eventType, callId: requireCallId(fields, 'CallUUID', 'callback') };
+}
+
+export const plivoIngress: ProviderIngress = {
+  name: 'plivo',
+  authenticate(request: WebhookRequest, secrets: readonly string[]): void {
+    verifyPlivoSignature(request.rawBody, request.headers, request.url, secrets, request.method);
+  },
+  parse: (text) => parseForm(text),
+  identify,
+  local: { secret: envSecrets('PLIVO_AUTH_TOKEN', 'dev-plivo-auth-token') },
+};
