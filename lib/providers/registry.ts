@@ -2,9 +2,13 @@
 
 import { bandwidthNormalizer } from './bandwidth/normalize';
 import { callkaroNormalizer } from './callkaro/normalize';
+import { retellNormalizer } from './retell/normalize';
 import type { ProviderNormalizer } from './types';
+import { vapiNormalizer } from './vapi/normalize';
 
 export const normalizers: Readonly<Record<string, ProviderNormalizer>> = Object.freeze({
   [bandwidthNormalizer.name]: bandwidthNormalizer,
   [callkaroNormalizer.name]: callkaroNormalizer,
+  [retellNormalizer.name]: retellNormalizer,
+  [vapiNormalizer.name]: vapiNormalizer,
 });
