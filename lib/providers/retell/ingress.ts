@@ -39,11 +39,10 @@ export function verifyRetellSignature(
   const match = SIGNATURE.exec(header);
   if (!match) throw new UnauthorizedError(`malformed ${SIGNATURE_HEADER}`);
   const ms = timestampMs(match[1], 'ms');
+  if (ms === null) throw new UnauthorizedError(`malformed ${SIGNATURE_HEADER}`);
   requireFresh(ms, now);
   const presented = (match[2] ?? '').toLowerCase();
-  const matched = matchesAnySecret(apiKeys, (key) =>
-    sameSecret(presented, retellDigest(rawBody, ms as number, key)),
-  );
+  const matched = matchesAnySecret(apiKeys, (key) => sameSecret(presented, retellDigest(rawBody, ms, key)));
   if (!matched) throw new UnauthorizedError(`${SIGNATURE_HEADER} does not match`);
 }
 
