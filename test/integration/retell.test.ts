@@ -11,6 +11,7 @@ import { retellIngress } from '../../lib/providers/retell/ingress';
 import type { Outcome } from '../../lib/record';
 import { rawFixture, retellEvent } from '../fixtures';
 import { RETELL_SECRETS, retellRequest } from '../support/agents';
+import { receiveAny } from '../support/faults';
 import { jsonBody } from '../support/requests';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -226,5 +227,16 @@ describe('Retell transcripts of any length stay lossless', () => {
     // Assess
     expect(response.statusCode).toBe(413);
     expect(await stack.store.loadDeliveries('retell', 'retell-over')).toEqual([]);
+  });
+});
+
+describe('after every Retell delivery above', () => {
+  it('parked nothing in the dead-letter queue', async () => {
+    // Act
+    await poller.drain();
+    const parked = await receiveAny(stack.sqs, stack.queueUrls.deadLetterQueueUrl);
+
+    // Assess
+    expect(parked).toHaveLength(0);
   });
 });

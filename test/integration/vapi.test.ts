@@ -12,6 +12,7 @@ import { vapiIngress } from '../../lib/providers/vapi/ingress';
 import type { Outcome } from '../../lib/record';
 import { rawFixture, vapiMessage } from '../fixtures';
 import { VAPI_SECRETS, vapiHmacHeaders, vapiRequest } from '../support/agents';
+import { receiveAny } from '../support/faults';
 import { jsonBody } from '../support/requests';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -271,5 +272,16 @@ describe('Vapi transcripts of any length stay lossless', () => {
     // Assess
     expect(response.statusCode).toBe(413);
     expect(await stack.store.loadDeliveries('vapi', 'vapi-over')).toEqual([]);
+  });
+});
+
+describe('after every Vapi delivery above', () => {
+  it('parked nothing in the dead-letter queue', async () => {
+    // Act
+    await poller.drain();
+    const parked = await receiveAny(stack.sqs, stack.queueUrls.deadLetterQueueUrl);
+
+    // Assess
+    expect(parked).toHaveLength(0);
   });
 });
