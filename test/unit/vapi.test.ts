@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Delivery } from '../../lib/envelope';
 import { BadRequestError, UnauthorizedError } from '../../lib/errors';
 import {
@@ -608,5 +608,34 @@ describe('vapiNormalizer', () => {
       endedAt: '2025-01-01T00:01:00.500Z',
       durationSeconds: 60.5,
     });
+  });
+});
+
+describe('functions/vapi-webhook.ts', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('fails its cold start on a bad setting, with the one-line reason', async () => {
+    // Prepare
+    vi.resetModules();
+    vi.stubEnv('VAPI_HMAC_ENCODING', 'base58');
+
+    // Act
+    const loading = import('../../functions/vapi-webhook');
+
+    // Assess
+    await expect(loading).rejects.toThrow('VAPI_HMAC_ENCODING must be one of hex, base64 (got "base58")');
+  });
+
+  it('loads with the defaults', async () => {
+    // Prepare
+    vi.resetModules();
+
+    // Act
+    const module = await import('../../functions/vapi-webhook');
+
+    // Assess
+    expect(module.provider.name).toBe('vapi');
   });
 });
