@@ -18,3 +18,9 @@ export const fixture = <T = Record<string, unknown>>(provider: string, name: str
 export const bandwidthHangup = () => fixture('bandwidth', 'hangup');
 export const callkaroCallEnded = () =>
   fixture<{ event: string; data: Record<string, unknown> }>('callkaro', 'call-ended');
+
+/** Retell and Vapi: bodies shaped as their docs show (providers-next.md §6–§7). */
+export const retellEvent = (name: 'call-started' | 'call-ended' | 'call-analyzed') =>
+  fixture<{ event: string; call: Record<string, unknown> }>('retell', name);
+export const vapiMessage = (name: 'end-of-call-report' | 'status-update') =>
+  fixture<{ message: Record<string, unknown> & { call: Record<string, unknown> } }>('vapi', name);

@@ -33,3 +33,25 @@ export const byArrival = (a: Delivery, b: Delivery): number =>
   compareText(a.receivedAt, b.receivedAt) ||
   compareText(a.deliveryId, b.deliveryId) ||
   compareText(a.body, b.body);
+
+/** A missing field as null, so a record's details always have the same keys. */
+export const orNull = (value: unknown): unknown => (value === undefined ? null : value);
+
+/** Library calls on untrusted values: an exception there must not drop the event, only the field. */
+export function orNullOnError<T>(read: () => T | null): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}
+
+/** A delivery's arrival time as ISO 8601 UTC (kept as stored when unparseable). */
+export function receivedAtIso(delivery: Delivery): string {
+  const ms = Date.parse(delivery.receivedAt);
+  return Number.isNaN(ms) ? delivery.receivedAt : new Date(ms).toISOString();
+}
+
+/** A finite, non-negative number (a JSON number only), else null. */
+export const nonNegativeNumber = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;

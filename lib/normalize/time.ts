@@ -62,3 +62,18 @@ export function parseRfc2822Instant(value: unknown): string | null {
   if (typeof value !== 'string' || value.trim() === '') return null;
   return toUtcIso(DateTime.fromRFC2822(value.trim(), { zone: 'utc' }));
 }
+
+/**
+ * Unix epoch milliseconds (a JSON number, or a string of digits) as ISO 8601 UTC; negative,
+ * non-finite, out-of-range or other values → null.
+ */
+export function parseEpochMs(value: unknown): string | null {
+  const ms =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d{1,16}$/.test(value)
+        ? Number(value)
+        : NaN;
+  if (!Number.isFinite(ms) || ms < 0) return null;
+  return toUtcIso(DateTime.fromMillis(ms, { zone: 'utc' }));
+}

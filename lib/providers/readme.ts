@@ -14,7 +14,9 @@ export function providerTable(): string {
       `\`/call-intake/<stage>/${p.name}/webhook-secrets\`: ${p.secret}`,
       p.localEnv.map((variable) => `\`${variable}\``).join(', '),
       [...p.webhookSettings, ...p.consumerSettings]
-        .map((s) => `\`${s.param}\` (\`${s.env}\`, default \`${s.default}\`)`)
+        .map(
+          (s) => `\`${s.param}\` (\`${s.env}\`, default ${s.default === '' ? 'empty' : `\`${s.default}\``})`,
+        )
         .join(', ') || '—',
     ].join(' | '),
   );

@@ -3,12 +3,16 @@
 import { bandwidthNormalizer } from './bandwidth/normalize';
 import { callkaroNormalizer } from './callkaro/normalize';
 import { plivoNormalizer } from './plivo/normalize';
+import { retellNormalizer } from './retell/normalize';
 import { twilioNormalizer } from './twilio/normalize';
 import type { ProviderNormalizer } from './types';
+import { vapiNormalizer } from './vapi/normalize';
 
 export const normalizers: Readonly<Record<string, ProviderNormalizer>> = Object.freeze({
   [bandwidthNormalizer.name]: bandwidthNormalizer,
   [callkaroNormalizer.name]: callkaroNormalizer,
   [twilioNormalizer.name]: twilioNormalizer,
   [plivoNormalizer.name]: plivoNormalizer,
+  [retellNormalizer.name]: retellNormalizer,
+  [vapiNormalizer.name]: vapiNormalizer,
 });

@@ -1,0 +1,70 @@
+/**
+ * Retell AI ingress: `x-retell-signature` verification over the raw body and identification of the
+ * event. Loaded on every cold start inside Retell's 10 s timeout, so node:crypto and repo modules only.
+ */
+import { createHmac } from 'node:crypto';
+import { BadRequestError, UnauthorizedError } from '../../errors';
+import { isJsonRecord, optionalCallId, ownField, requireEventType } from '../identity';
+import { envSecrets } from '../local-secrets';
+import { matchesAnySecret, sameSecret } from '../secret-match';
+import { requireFresh, timestampMs } from '../timestamp';
+import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
+
+export const SIGNATURE_HEADER = 'x-retell-signature';
+
+/** Events about one call: without `call.call_id` they could not be attached to it. */
+const CALL_EVENTS: ReadonlySet<string> = new Set(['call_started', 'call_ended', 'call_analyzed']);
+
+/** `v=<ms>,d=<hex>` as Retell's SDKs read it (retell-typescript-sdk src/lib/webhook_auth.ts). */
+const SIGNATURE = /^\s*v=(\d{1,16}),\s*d=([0-9a-fA-F]{1,128})\s*$/;
+
+/** The hex HMAC-SHA256 Retell sends: key = the API key, message = raw body followed by the ms timestamp. */
+export const retellDigest = (rawBody: Buffer, ms: number, apiKey: string): string =>
+  createHmac('sha256', apiKey).update(rawBody).update(String(ms)).digest('hex');
+
+/**
+ * Retell's signature scheme: throws UnauthorizedError (one-line reason, never a secret) unless
+ * `x-retell-signature` carries a timestamp within 300 s of `now` and the HMAC of one of `apiKeys`
+ * (current and next) over the exact raw bytes. Retell signs no URL, so `_url` is unused.
+ */
+export function verifyRetellSignature(
+  rawBody: Buffer,
+  headers: Readonly<Record<string, string | undefined>>,
+  _url: string,
+  apiKeys: readonly string[],
+  now: Date,
+): void {
+  const header = headers[SIGNATURE_HEADER];
+  if (header === undefined || header === '') throw new UnauthorizedError(`missing ${SIGNATURE_HEADER}`);
+  const match = SIGNATURE.exec(header);
+  if (!match) throw new UnauthorizedError(`malformed ${SIGNATURE_HEADER}`);
+  const ms = timestampMs(match[1], 'ms');
+  if (ms === null) throw new UnauthorizedError(`malformed ${SIGNATURE_HEADER}`);
+  requireFresh(ms, now);
+  const presented = (match[2] ?? '').toLowerCase();
+  const matched = matchesAnySecret(apiKeys, (key) => sameSecret(presented, retellDigest(rawBody, ms, key)));
+  if (!matched) throw new UnauthorizedError(`${SIGNATURE_HEADER} does not match`);
+}
+
+function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
+  const eventType = requireEventType(ownField(body, 'event'), 'event');
+  const call = ownField(body, 'call');
+  if (call !== undefined && call !== null && !isJsonRecord(call)) {
+    throw new BadRequestError('call is not an object');
+  }
+  const callId = isJsonRecord(call) ? optionalCallId(ownField(call, 'call_id'), 'call.call_id') : null;
+  if (callId === null && CALL_EVENTS.has(eventType)) {
+    throw new BadRequestError(`${eventType} event has no call.call_id`);
+  }
+  // Future event types are acknowledged so Retell does not retry them; the consumer decides.
+  return { eventType, callId };
+}
+
+export const retellIngress: ProviderIngress = {
+  name: 'retell',
+  local: { secret: envSecrets('RETELL_API_KEY', 'key_dev_retell_webhook') },
+  authenticate(request: WebhookRequest, secrets: readonly string[], { now }): void {
+    verifyRetellSignature(request.rawBody, request.headers, request.url, secrets, now);
+  },
+  identify,
+};
