@@ -1,0 +1,99 @@
+/**
+ * Telnyx, Vonage and Bandwidth v2 in tests: their secrets, signed HTTP API events as each provider
+ * sends them, stored deliveries of their fixtures, and every order of a list (lifecycle tests).
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Delivery } from '../../lib/envelope';
+import { toHttpApiEvent } from '../../lib/local/api-gateway';
+import { DEV_PUBLIC_KEY } from '../../lib/providers/telnyx/ingress';
+import { DEV_PRIVATE_SEED_HEX, signTelnyx } from '../../lib/providers/telnyx/sign';
+import { signVonage } from '../../lib/providers/vonage/sign';
+import { basic } from './requests';
+
+/** A second Ed25519 key pair, made per test run: Telnyx's "next" key during a rotation. */
+function generatedSeed(): { seedHex: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  return { seedHex: Buffer.from(seed).toString('hex'), publicKey: Buffer.from(raw).toString('base64') };
+}
+export const TELNYX_NEXT_KEY = generatedSeed();
+export const TELNYX_SECRETS = [DEV_PUBLIC_KEY, TELNYX_NEXT_KEY.publicKey] as const;
+export const VONAGE_SECRETS = ['vonage-signature-secret-current', 'vonage-signature-secret-next'] as const;
+export const BANDWIDTH_V2_SECRETS = ['bw2-user:bw2-pass', 'bw2-next:next-pass'] as const;
+
+type Body = string | Buffer;
+const toBuffer = (body: Body) => (Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'));
+const nowSeconds = () => String(Math.floor(Date.now() / 1000));
+
+const event = (path: string, headers: Record<string, string | undefined>, body: Body) =>
+  toHttpApiEvent({ method: 'POST', path, route: path, headers, body: toBuffer(body) });
+
+/** A Telnyx request signed now with the dev key (or `seedHex`); `headers` override any header. */
+export function telnyxRequest(
+  body: Body,
+  {
+    seedHex = DEV_PRIVATE_SEED_HEX,
+    timestamp = nowSeconds(),
+    contentType = 'application/json',
+    headers = {} as Record<string, string | undefined>,
+  } = {},
+): APIGatewayProxyEventV2 {
+  return event(
+    '/webhooks/telnyx',
+    { 'content-type': contentType, ...signTelnyx(toBuffer(body), timestamp, seedHex), ...headers },
+    body,
+  );
+}
+
+/** A Vonage request with a JWT signed by `secret` for exactly `body`. */
+export function vonageRequest(
+  body: Body,
+  { secret = VONAGE_SECRETS[0] as string, headers = {} as Record<string, string | undefined> } = {},
+): APIGatewayProxyEventV2 {
+  return event(
+    '/webhooks/vonage',
+    { 'content-type': 'application/json', ...signVonage(toBuffer(body), secret), ...headers },
+    body,
+  );
+}
+
+/** A Bandwidth v2 callback with Basic credentials; `authorization: undefined` sends none (its first try). */
+export function bandwidthV2Request(
+  body: Body,
+  { authorization = basic(BANDWIDTH_V2_SECRETS[0]) as string | undefined } = {},
+): APIGatewayProxyEventV2 {
+  return event('/webhooks/bandwidth-v2', { 'content-type': 'application/json', authorization }, body);
+}
+
+/** A stored delivery of a fixture (or any body) as the ingress would have identified it. */
+export function storedDelivery(
+  provider: string,
+  body: string,
+  identity: { eventType: string; callId: string | null },
+  overrides: Partial<Delivery> = {},
+): Delivery {
+  return {
+    deliveryId: `${provider}-${identity.eventType}`,
+    provider,
+    receivedAt: '2026-01-01T00:00:00.000Z',
+    requestId: 'request-1',
+    ...identity,
+    body,
+    ...overrides,
+  };
+}
+
+/** The exact bytes of any fixture file, e.g. `telnyx`, `texml-completed.txt` (form bodies are not JSON). */
+export const fixtureFile = (provider: string, file: string): string =>
+  readFileSync(new URL(`../fixtures/${provider}/${file}`, import.meta.url), 'utf8');
+
+/** Every order of `items` (n! of them: keep n small). */
+export function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
+}
