@@ -96,7 +96,7 @@ describe('verifyVonageJwt: the official SDK vectors (signature only)', () => {
 
 describe('verifyVonageSignature: one thing broken at a time', () => {
   const body = Buffer.from(rawFixture('vonage', 'completed'));
-  const SECRETS = [...VONAGE_SECRETS];
+  const SECRETS: string[] = [...VONAGE_SECRETS];
   const check = (headers: Record<string, string | undefined>, raw = body, secrets = SECRETS) =>
     failureOf(() => verifyVonageSignature(raw, headers, secrets));
   const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
