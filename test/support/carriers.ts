@@ -4,6 +4,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Delivery } from '../../lib/envelope';
 import { toHttpApiEvent } from '../../lib/local/api-gateway';
@@ -11,6 +12,7 @@ import { DEV_PUBLIC_KEY } from '../../lib/providers/telnyx/ingress';
 import { DEV_PRIVATE_SEED_HEX, signTelnyx } from '../../lib/providers/telnyx/sign';
 import { signVonage } from '../../lib/providers/vonage/sign';
 import { basic } from './requests';
+import type { TestStack } from './stack';
 
 /** A second Ed25519 key pair, made per test run: Telnyx's "next" key during a rotation. */
 function generatedSeed(): { seedHex: string; publicKey: string } {
@@ -96,4 +98,16 @@ export function permutations<T>(items: readonly T[]): T[][] {
   return items.flatMap((item, i) =>
     permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
   );
+}
+
+/** What is waiting in the stack's queue (no poller running): empty after a rejected request. */
+export async function queuedMessages(stack: TestStack): Promise<string[]> {
+  const { Messages = [] } = await stack.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: stack.queueUrls.queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+    }),
+  );
+  return Messages.map((message) => message.Body ?? '');
 }
