@@ -62,12 +62,13 @@ export function vonageRequest(
   );
 }
 
-/** A Bandwidth v2 callback with Basic credentials; `authorization: undefined` sends none (its first try). */
+/** A Bandwidth v2 callback with Basic credentials; `authorization: null` sends none (its first try). */
 export function bandwidthV2Request(
   body: Body,
-  { authorization = basic(BANDWIDTH_V2_SECRETS[0]) as string | undefined } = {},
+  { authorization }: { authorization?: string | null } = {},
 ): APIGatewayProxyEventV2 {
-  return event('/webhooks/bandwidth-v2', { 'content-type': 'application/json', authorization }, body);
+  const header = authorization === undefined ? basic(BANDWIDTH_V2_SECRETS[0]) : (authorization ?? undefined);
+  return event('/webhooks/bandwidth-v2', { 'content-type': 'application/json', authorization: header }, body);
 }
 
 /** A stored delivery of a fixture (or any body) as the ingress would have identified it. */
