@@ -6,11 +6,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Delivery } from '../../lib/envelope';
+import { expect } from 'vitest';
+import { type Delivery, decodeEnvelope } from '../../lib/envelope';
+import { receiveWebhook } from '../../lib/ingress';
 import { toHttpApiEvent } from '../../lib/local/api-gateway';
 import { DEV_PUBLIC_KEY } from '../../lib/providers/telnyx/ingress';
 import { DEV_PRIVATE_SEED_HEX, signTelnyx } from '../../lib/providers/telnyx/sign';
+import type { ProviderIngress } from '../../lib/providers/types';
 import { signVonage } from '../../lib/providers/vonage/sign';
+import { staticSecrets } from '../../lib/secrets';
 import { basic } from './requests';
 import type { TestStack } from './stack';
 
@@ -65,10 +69,13 @@ export function vonageRequest(
 /** A Bandwidth v2 callback with Basic credentials; `authorization: null` sends none (its first try). */
 export function bandwidthV2Request(
   body: Body,
-  { authorization }: { authorization?: string | null } = {},
+  {
+    authorization,
+    contentType = 'application/json',
+  }: { authorization?: string | null; contentType?: string } = {},
 ): APIGatewayProxyEventV2 {
   const header = authorization === undefined ? basic(BANDWIDTH_V2_SECRETS[0]) : (authorization ?? undefined);
-  return event('/webhooks/bandwidth-v2', { 'content-type': 'application/json', authorization: header }, body);
+  return event('/webhooks/bandwidth-v2', { 'content-type': contentType, authorization: header }, body);
 }
 
 /** A stored delivery of a fixture (or any body) as the ingress would have identified it. */
@@ -111,4 +118,46 @@ export async function queuedMessages(stack: TestStack): Promise<string[]> {
     }),
   );
   return Messages.map((message) => message.Body ?? '');
+}
+
+/**
+ * Sends `event` through receiveWebhook with an enqueue that always succeeds, and checks the HTTP
+ * contract every response keeps: a status in `allowed` (never 5xx), a one-line JSON body, and a
+ * 200 only with exactly the received bytes queued. Returns the status.
+ */
+export async function sendAndCheck(
+  ingress: ProviderIngress,
+  secrets: readonly string[],
+  event: APIGatewayProxyEventV2,
+  sentBody: Buffer,
+  allowed: readonly number[] = [200, 400, 401, 413],
+): Promise<number> {
+  const queued: string[] = [];
+  const response = await receiveWebhook(ingress, event, {
+    secrets: staticSecrets(secrets),
+    enqueue: async (message) => {
+      queued.push(message);
+    },
+  });
+  expect(allowed).toContain(response.statusCode);
+  expect(response.body).not.toMatch(/[\r\n]/);
+  const body = JSON.parse(response.body ?? 'null');
+  if (response.statusCode === 200) {
+    expect(body).toEqual({ received: true, id: expect.any(String) });
+    expect(queued).toHaveLength(1);
+    expect(Buffer.from(decodeEnvelope(queued[0] ?? '').body, 'utf8').equals(sentBody)).toBe(true);
+  } else {
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(queued).toEqual([]);
+  }
+  return response.statusCode as number;
+}
+
+/** Every path into a parsed fixture, e.g. ['data', 'payload', 'from']. */
+export function pathsOf(value: unknown, prefix: string[] = []): string[][] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, child]) => [
+    [...prefix, key],
+    ...pathsOf(child, [...prefix, key]),
+  ]);
 }
