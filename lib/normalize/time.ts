@@ -77,3 +77,18 @@ export function parseEpochMs(value: unknown): string | null {
   if (!Number.isFinite(ms) || ms < 0) return null;
   return toUtcIso(DateTime.fromMillis(ms, { zone: 'utc' }));
 }
+
+/**
+ * An instant in whichever common form a provider chose — ISO 8601, SQL-like `YYYY-MM-DD HH:MM:SS[.ffffff][Z]`,
+ * RFC 2822 or HTTP date — as ISO 8601 UTC; a time without an offset is read as UTC. Anything else → null.
+ */
+export function parseLenientInstant(value: unknown): string | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  const text = value.trim();
+  const readers = [DateTime.fromISO, DateTime.fromSQL, DateTime.fromRFC2822, DateTime.fromHTTP];
+  for (const read of readers) {
+    const parsed = toUtcIso(read(text, { zone: 'utc' }));
+    if (parsed !== null) return parsed;
+  }
+  return null;
+}
