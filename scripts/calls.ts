@@ -1,5 +1,8 @@
 /** `npm run calls -- <command>`: query the calls table (lib/calls; `--help` for usage). */
-import { runCalls } from '../lib/calls/run';
+import { exitOnEnvironmentProblem } from '../lib/ops/preflight';
+
+exitOnEnvironmentProblem();
+const { runCalls } = await import('../lib/calls/run');
 
 // `npm run calls -- list | head` closes stdout early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

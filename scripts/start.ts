@@ -3,7 +3,10 @@
  * `node --import tsx scripts/start.ts`, with no wrapper process that would relay signals and
  * kill it mid-stop (tsx's does, ~30 ms after a Ctrl-C).
  */
-import { LocalStackError, startLocalStack } from '../lib/local/stack';
+import { exitOnEnvironmentProblem } from '../lib/ops/preflight';
+
+exitOnEnvironmentProblem();
+const { LocalStackError, startLocalStack } = await import('../lib/local/stack');
 
 /** Past this, stop() is stuck: exit anyway (every acknowledged delivery is on disk already). */
 const STOP_LIMIT_MS = 8_000;

@@ -449,6 +449,26 @@ describe('npm start: problems the user can fix', () => {
     expect(retry.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
+  it('names AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS when the service they point to is not there', async () => {
+    // Prepare
+    const closed = await occupyPort();
+    blocker?.close();
+    const nowhere = `http://127.0.0.1:${closed}`;
+
+    // Act
+    const dynamo = await failureOf(start(tempDir(), { ...SECRETS, AWS_ENDPOINT_URL_DYNAMODB: nowhere }));
+    const sqs = await failureOf(start(tempDir(), { ...SECRETS, AWS_ENDPOINT_URL_SQS: nowhere }));
+
+    // Assess
+    expect(dynamo).toBeInstanceOf(LocalStackError);
+    expect(dynamo.message).toBe(
+      `cannot use DynamoDB at ${nowhere} (AWS_ENDPOINT_URL_DYNAMODB): connect ECONNREFUSED 127.0.0.1:${closed}; start it there, or unset AWS_ENDPOINT_URL_DYNAMODB to use the embedded one`,
+    );
+    expect(sqs.message).toBe(
+      `cannot use SQS at ${nowhere} (AWS_ENDPOINT_URL_SQS): connect ECONNREFUSED 127.0.0.1:${closed}; start it there, or unset AWS_ENDPOINT_URL_SQS to use the embedded one`,
+    );
+  }, 30_000);
+
   it('refuses a data folder another stack is using, or one it cannot open', async () => {
     // Prepare
     const dataDir = tempDir();
