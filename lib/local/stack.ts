@@ -283,7 +283,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       undo.push(() => started.stop());
       sqs = localSqsClient(started.endpoint);
       if (started.released > 0) {
-        log(`${started.released} deliveries were in flight when the stack last stopped: queued again`);
+        const what = started.released === 1 ? '1 delivery was' : `${started.released} deliveries were`;
+        log(`${what} in flight when the stack last stopped: queued again`);
       }
     }
     undo.push(async () => sqs.destroy());

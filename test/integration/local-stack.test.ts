@@ -180,7 +180,7 @@ describe('npm start: the local stack', () => {
     expect(await getCall(readerOf(second), 'callkaro', '2303fa770b666a64ab1694c1e')).toEqual(CALLKARO_RECORD);
     expect(await receiveAll(second, second.pipeline.queueUrls.deadLetterQueueUrl)).toEqual(['parked']);
     // In flight when the first stack stopped: received again at once, not after 180 s.
-    expect(logs).toContain('1 deliveries were in flight when the stack last stopped: queued again');
+    expect(logs).toContain('1 delivery was in flight when the stack last stopped: queued again');
   }, 30_000);
 
   it('parks a delivery the consumer keeps failing in the DLQ after 5 receives, counted across restarts', async () => {
