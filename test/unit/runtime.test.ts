@@ -23,5 +23,4 @@ describe('runtime', () => {
     expect(pinned).toBe(deployed);
     expect(packageJson.engines.node).toBe('>=22.5');
   });
-
 });
