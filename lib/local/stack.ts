@@ -29,6 +29,7 @@ import {
   localDynamoClient,
   localSqsClient,
   type SqsEmulator,
+  sqsDatabaseFile,
   startDynamo,
   startSqs,
 } from './emulators';
@@ -278,7 +279,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (sqsEndpoint) {
       sqs = new SQSClient({ endpoint: sqsEndpoint, ...remote });
     } else {
-      const started = await onPort('SQS_PORT', sqsPort, () => startSqs({ port: sqsPort, dataDir: sqsData }));
+      const started = await onPort('SQS_PORT', sqsPort, () =>
+        startSqs({ port: sqsPort, dataDir: sqsData }),
+      ).catch((error: unknown) => {
+        if (error instanceof LocalStackError) throw error;
+        throw new LocalStackError(
+          `cannot open ${shown(sqsDatabaseFile(sqsData))} (${(error as Error)?.message}): fix it or delete it (its queued deliveries are lost)`,
+        );
+      });
       sqsEmulator = started;
       undo.push(() => started.stop());
       sqs = localSqsClient(started.endpoint);

@@ -4,7 +4,7 @@
  * restarts on the same data folder, and the user-facing failures of scripts/start.ts.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -477,11 +477,15 @@ describe('npm start: problems the user can fix', () => {
     writeFileSync(notAFolder, '');
     const broken = tempDir();
     writeFileSync(join(broken, 'dynamodb'), 'not leveldb');
+    const brokenQueue = tempDir();
+    mkdirSync(join(brokenQueue, 'sqs'));
+    writeFileSync(join(brokenQueue, 'sqs', 'fauxqs.db'), 'not sqlite'.repeat(100));
 
     // Act
     const locked = await failureOf(start(dataDir));
     const file = await failureOf(start(notAFolder));
     const unreadable = await failureOf(start(broken));
+    const unreadableQueue = await failureOf(start(brokenQueue));
 
     // Assess
     expect(locked).toBeInstanceOf(LocalStackError);
@@ -493,6 +497,10 @@ describe('npm start: problems the user can fix', () => {
     expect(unreadable).toBeInstanceOf(LocalStackError);
     expect(unreadable.message).toMatch(
       /^cannot open .*dynamodb \(.*\): fix it or delete it \(its calls are lost\)$/,
+    );
+    expect(unreadableQueue).toBeInstanceOf(LocalStackError);
+    expect(unreadableQueue.message).toMatch(
+      /^cannot open .*sqs\/fauxqs\.db \(.*\): fix it or delete it \(its queued deliveries are lost\)$/,
     );
   });
 
