@@ -33,7 +33,7 @@ describe('npm start: nothing acknowledged is lost however the stack stops', () =
       const before = acked.size;
       const load = sendLoad(url, { prefix: `round${round}`, acked });
       // A random moment once deliveries are flowing: mid-request, mid-batch, mid-write.
-      await waitFor(() => acked.size > before, 10_000);
+      await waitFor(() => acked.size > before, 20_000);
       const killedAfterMs = randomBetween(100, 1_500);
       await new Promise((resolve) => setTimeout(resolve, killedAfterMs));
       stack.signalGroup('SIGKILL');
@@ -55,7 +55,7 @@ describe('npm start: nothing acknowledged is lost however the stack stops', () =
       [],
     );
     expect(code).toBe(0);
-  }, 120_000);
+  }, 180_000);
 
   it('Ctrl-C (SIGINT to the process group, twice) under load: exit 0 within seconds, every 200 kept', async () => {
     // Prepare
@@ -64,7 +64,7 @@ describe('npm start: nothing acknowledged is lost however the stack stops', () =
     const stack = spawnStack(cwd);
     const { url } = await stack.ready();
     const load = sendLoad(url, { prefix: 'sigint', acked });
-    await waitFor(() => acked.size > 0, 10_000);
+    await waitFor(() => acked.size > 0, 20_000);
     await new Promise((resolve) => setTimeout(resolve, randomBetween(100, 1_000)));
 
     // Act
@@ -90,5 +90,5 @@ describe('npm start: nothing acknowledged is lost however the stack stops', () =
     expect(restarted.code).toBe(0);
     // Node 22 brings neither the SDK's Node-version notice nor node:sqlite's ExperimentalWarning.
     expect(stack.output.stderr).not.toMatch(/NodeVersion|ExperimentalWarning|Warning/);
-  }, 90_000);
+  }, 120_000);
 });
