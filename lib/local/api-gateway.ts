@@ -1,4 +1,5 @@
 /** Builds the event API Gateway HTTP API (payload format 2.0) would hand a Lambda for a request. */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
@@ -15,16 +16,18 @@ export interface HttpRequestParts {
   sourceIp?: string;
 }
 
-// HTTP API passes these as text and base64-encodes every other body (or one without a type).
-const TEXT_TYPES =
-  /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)\b|[^;]*\+(json|xml)\b)/i;
+// HTTP API passes these as text and base64-encodes every other body (or one without a type) —
+// form bodies (application/x-www-form-urlencoded: Twilio, Plivo, TeXML) included, as real AWS does.
+// A body that is not valid UTF-8 is base64-encoded whatever its type: decoding it as text would hand
+// the handler U+FFFD instead of the bytes received (and it would accept what it must refuse).
+const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript)\b|[^;]*\+(json|xml)\b)/i;
 
 export function toHttpApiEvent(request: HttpRequestParts): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
-  const isText = TEXT_TYPES.test(headers['content-type'] ?? '');
+  const isText = TEXT_TYPES.test(headers['content-type'] ?? '') && isUtf8(request.body);
   const now = new Date();
   const requestId = randomUUID();
   return {

@@ -3,7 +3,9 @@
  * (DynamoDB) and fauxqs (SQS), plus creating the table and queues from the same definitions that
  * serverless.yml deploys (lib/table-schema.json, lib/queue-settings.json).
  */
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -50,11 +52,86 @@ export async function startDynamo({
   };
 }
 
-/** SQS on 127.0.0.1:`port` (0: any free port), in memory. */
-export async function startSqs({ port = 0 }: { port?: number } = {}): Promise<Emulator> {
-  const { startFauxqs } = await import('fauxqs');
-  const server = await startFauxqs({ port, host: '127.0.0.1', logger: false, defaultRegion: LOCAL_REGION });
-  return { endpoint: `http://127.0.0.1:${server.port}`, port: server.port, stop: () => server.stop() };
+/**
+ * fauxqs and its persistence load `node:sqlite`, which Node 22 flags with an ExperimentalWarning on
+ * every start; that one warning is dropped, every other goes through.
+ */
+async function withoutSqliteWarning<T>(load: () => Promise<T>): Promise<T> {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (text.startsWith('SQLite is an experimental feature')) return;
+    return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return await load();
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
+/** The SQLite file fauxqs keeps its queues and messages in, under its `dataDir`. */
+export const sqsDatabaseFile = (dataDir: string) => join(dataDir, 'fauxqs.db');
+
+/**
+ * Makes every message that was in flight when the previous process died visible again, keeping its
+ * receive count (so a poison message still reaches the DLQ after maxReceiveCount receives): its
+ * consumer died with that process, so nothing is left to wait for. Runs before fauxqs loads the file.
+ */
+async function releaseInFlight(dataDir: string): Promise<number> {
+  const file = sqsDatabaseFile(dataDir);
+  if (!existsSync(file)) return 0;
+  const { DatabaseSync } = await withoutSqliteWarning(() => import('node:sqlite'));
+  const db = new DatabaseSync(file);
+  try {
+    const table = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqs_messages'")
+      .get();
+    if (!table) return 0;
+    const { changes } = db
+      .prepare(
+        'UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE receipt_handle IS NOT NULL',
+      )
+      .run();
+    return Number(changes);
+  } finally {
+    db.close();
+  }
+}
+
+export interface SqsEmulator extends Emulator {
+  /** Messages that were in flight when the previous process stopped, made visible again at start. */
+  released: number;
+}
+
+/**
+ * SQS on 127.0.0.1:`port` (0: any free port): in memory, or with `dataDir` written through to
+ * SQLite (`<dataDir>/fauxqs.db`) before each call is answered, so what SendMessage acknowledged
+ * survives any crash.
+ */
+export async function startSqs({
+  port = 0,
+  dataDir,
+}: {
+  port?: number;
+  dataDir?: string;
+} = {}): Promise<SqsEmulator> {
+  const released = dataDir ? await releaseInFlight(dataDir) : 0;
+  const { startFauxqs } = await withoutSqliteWarning(() => import('fauxqs'));
+  const server = await startFauxqs({
+    port,
+    host: '127.0.0.1',
+    listenHost: '127.0.0.1',
+    logger: false,
+    defaultRegion: LOCAL_REGION,
+    dataDir,
+  });
+  return {
+    endpoint: `http://127.0.0.1:${server.port}`,
+    port: server.port,
+    released,
+    stop: () => server.stop(),
+  };
 }
 
 export const localDynamoClient = (endpoint: string) =>

@@ -16,7 +16,11 @@ import { toSqsRecord } from './sqs-event';
 export interface QueuePoller {
   /** Resolves once the queue has no visible or in-flight messages left (or after `timeoutMs`). */
   drain(timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Stops receiving and waits for the batch in progress (at most `timeoutMs`; by default as long
+   * as it takes). A batch not finished by then stays in flight and is received again later.
+   */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 export async function startQueuePoller({
@@ -105,10 +109,15 @@ export async function startQueuePoller({
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
-    async stop() {
+    async stop(timeoutMs = Number.POSITIVE_INFINITY) {
       running = false;
       abort.abort();
-      await loop;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        if (Number.isFinite(timeoutMs)) timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([loop, timeout]);
+      clearTimeout(timer);
     },
   };
 }

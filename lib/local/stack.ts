@@ -5,29 +5,34 @@
  * dynalite on `<dataDir>/dynamodb`) unless AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL_DYNAMODB name
  * services to use instead. The HTTP port opens only once queue, table and consumer are ready.
  *
- * fauxqs keeps messages in memory, so on stop() the queue is drained (every acknowledged delivery
- * processed, within a bound) and whatever is still queued — dead letters in `<dataDir>/dlq.json`,
- * undrained deliveries in `<dataDir>/pending.json` — is saved and re-sent on the next start.
+ * The embedded queue is durable as SQS is: fauxqs writes every message through to SQLite
+ * (`<dataDir>/sqs/fauxqs.db`) before SendMessage returns, so a delivery answered 200 survives any
+ * stop, kill -9 included; messages in flight when the last process died are visible again at
+ * start, receive counts kept. stop() therefore need not drain anything: it lets the requests and
+ * the consumer batch in progress finish, within bounds, and closes.
  */
 import { readdirSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { FauxqsServer } from 'fauxqs';
-import type { ConsumerDeps, ConsumerHandler } from '../consumer';
+import type { ConsumerDeps } from '../consumer';
 import { printable } from '../printable';
 import type { LocalSecrets } from '../providers/types';
 import {
   type Emulator,
+  ensureQueues,
+  ensureTable,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   localDynamoClient,
   localSqsClient,
+  type SqsEmulator,
+  sqsDatabaseFile,
   startDynamo,
+  startSqs,
 } from './emulators';
 import { DEFAULT_DYNAMODB_PORT, DEFAULT_HTTP_PORT, DEFAULT_SQS_PORT, LOCAL_STAGE, stageNames } from './names';
 import { createLocalPipeline, type LocalPipeline } from './pipeline';
@@ -63,8 +68,8 @@ export class LocalStackError extends Error {
 }
 
 export const LOCAL_NAMES = stageNames(LOCAL_STAGE);
-/** How long stop() waits for the consumer to process what is queued before saving the rest. */
-const STOP_DRAIN_MS = 5_000;
+/** How long stop() lets the consumer finish its batch; an unfinished one is received again on start. */
+const STOP_BATCH_MS = 3_000;
 /** Long polling as the deployed queue (ReceiveMessageWaitTimeSeconds); stop() aborts the wait. */
 const POLL_WAIT_SECONDS = 20;
 
@@ -123,42 +128,11 @@ async function checkDataFolder(path: string): Promise<void> {
   }
 }
 
-/** Embedded fauxqs, kept as a server so stop() can read every message left in it. */
-async function startFauxqsOn(port: number): Promise<FauxqsServer> {
-  const { startFauxqs } = await import('fauxqs');
-  return startFauxqs({ port, host: '127.0.0.1', logger: false, defaultRegion: LOCAL_REGION });
-}
-
-interface SavedQueue {
-  version: 1;
-  queue: string;
-  savedAt: string;
-  messages: { body: string; sentTimestamp: number }[];
-}
-
-async function saveQueue(fauxqs: FauxqsServer, queue: string, file: string): Promise<number> {
-  const { ready = [], delayed = [], inflight = [] } = fauxqs.inspectQueue(queue)?.messages ?? {};
-  const messages = [...ready, ...delayed, ...inflight.map((entry) => entry.message)];
-  if (messages.length === 0) {
-    await rm(file, { force: true });
-    return 0;
-  }
-  const saved: SavedQueue = {
-    version: 1,
-    queue,
-    savedAt: new Date().toISOString(),
-    messages: messages
-      .sort((a, b) => a.sentTimestamp - b.sentTimestamp)
-      .map(({ body, sentTimestamp }) => ({ body, sentTimestamp })),
-  };
-  // Write then rename: a crash mid-write leaves the previous file, not half of one.
-  await writeFile(`${file}.tmp`, `${JSON.stringify(saved, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
-  return messages.length;
-}
-
-/** Re-sends saved messages; the file stays until the next stop() rewrites it, so a crash loses none. */
-async function restoreQueue(sqs: SQSClient, queueUrl: string, file: string): Promise<number> {
+/**
+ * Queues again what an earlier version saved on stop (`pending.json`, `dlq.json`), then removes the
+ * file. A crash in between sends some twice, which the consumer absorbs; none is lost.
+ */
+async function importSavedQueue(sqs: SQSClient, queueUrl: string, file: string): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -166,19 +140,20 @@ async function restoreQueue(sqs: SQSClient, queueUrl: string, file: string): Pro
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
   }
-  let saved: SavedQueue;
+  let messages: { body: string }[];
   try {
-    saved = JSON.parse(text) as SavedQueue;
-    if (saved.version !== 1 || !Array.isArray(saved.messages)) throw new Error('unknown format');
+    messages = (JSON.parse(text) as { messages: { body: string }[] }).messages;
+    if (!Array.isArray(messages)) throw new Error('unknown format');
   } catch (error) {
     throw new LocalStackError(
       `${shown(file)} is not readable (${(error as Error).message}): fix or remove it`,
     );
   }
-  for (const message of saved.messages) {
+  for (const message of messages) {
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.body }));
   }
-  return saved.messages.length;
+  await rm(file);
+  return messages.length;
 }
 
 /** The first seed payload of a provider, for the curl hint. */
@@ -223,45 +198,6 @@ function printWebhookUrls(
   log('query: npm run calls -- list   (see npm run calls -- --help)');
 }
 
-/**
- * The consumer, watched: which messages it failed (they sit out the visibility timeout before a
- * retry) and whether a batch is in progress. stop() must wait for the latter, not the former.
- */
-function trackConsumption(inner: ConsumerHandler) {
-  let batches = 0;
-  const failed = new Set<string>();
-  const consumer: ConsumerHandler = async (event, context) => {
-    batches += 1;
-    let failures = new Set(event.Records.map((record) => record.messageId));
-    try {
-      const result = await inner(event, context);
-      failures = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
-      return result;
-    } finally {
-      for (const { messageId } of event.Records) {
-        if (failures.has(messageId)) failed.add(messageId);
-        else failed.delete(messageId);
-      }
-      batches -= 1;
-    }
-  };
-  /** Resolves once every message in the embedded queue is processed or has failed (or at the timeout). */
-  const settle = async (fauxqs: FauxqsServer, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const {
-        ready = [],
-        delayed = [],
-        inflight = [],
-      } = fauxqs.inspectQueue(LOCAL_NAMES.queue)?.messages ?? {};
-      const waiting = [...delayed, ...inflight.map((entry) => entry.message)];
-      if (batches === 0 && ready.length === 0 && waiting.every((m) => failed.has(m.messageId))) return;
-      await sleep(25);
-    }
-  };
-  return { consumer, settle };
-}
-
 /** One line per processed delivery; never its body, and its provider values escaped (lib/printable.ts). */
 const consumerLog =
   (log: (line: string) => void): ConsumerDeps['observe'] =>
@@ -276,6 +212,21 @@ const consumerLog =
     else if (change === 'pending') log(`consumer: ${what} → stored, waiting for the call's end`);
     else log(`consumer: ${what} → record ${change}`);
   };
+
+/** Creating the table or queues failed: names the variable that pointed there, if one did. */
+function unusable(
+  service: string,
+  variable: string | undefined,
+  endpoint: string | undefined,
+  error: unknown,
+) {
+  const reason = (error as Error)?.message || (error as Error)?.name || String(error);
+  return new LocalStackError(
+    variable
+      ? `cannot use ${service} at ${endpoint} (${variable}): ${reason}; start it there, or unset ${variable} to use the embedded one`
+      : `cannot create the ${service === 'SQS' ? 'queues' : 'table'} in the embedded ${service}: ${reason}`,
+  );
+}
 
 const hasAwsCredentials = (env: NodeJS.ProcessEnv) => Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE);
 
@@ -332,18 +283,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     undo.push(async () => dynamo.destroy());
 
-    let fauxqs: FauxqsServer | undefined;
+    let sqsEmulator: SqsEmulator | undefined;
     let sqs: SQSClient;
+    const sqsData = join(dataDir, 'sqs');
     if (sqsEndpoint) {
       sqs = new SQSClient({ endpoint: sqsEndpoint, ...remote });
     } else {
-      const started = await onPort('SQS_PORT', sqsPort, () => startFauxqsOn(sqsPort));
-      fauxqs = started;
+      const started = await onPort('SQS_PORT', sqsPort, () =>
+        startSqs({ port: sqsPort, dataDir: sqsData }),
+      ).catch((error: unknown) => {
+        if (error instanceof LocalStackError) throw error;
+        throw new LocalStackError(
+          `cannot open ${shown(sqsDatabaseFile(sqsData))} (${(error as Error)?.message}): fix it or delete it (its queued deliveries are lost)`,
+        );
+      });
+      sqsEmulator = started;
       undo.push(() => started.stop());
-      sqs = localSqsClient(`http://127.0.0.1:${started.port}`);
+      sqs = localSqsClient(started.endpoint);
+      if (started.released > 0) {
+        const what = started.released === 1 ? '1 delivery was' : `${started.released} deliveries were`;
+        log(`${what} in flight when the stack last stopped: queued again`);
+      }
     }
     undo.push(async () => sqs.destroy());
 
+    // Each service on its own first, so a failure names the one to fix.
+    await ensureTable(dynamo, LOCAL_NAMES.table).catch((error: unknown) => {
+      throw unusable('DynamoDB', dynamoEndpoint && 'AWS_ENDPOINT_URL_DYNAMODB', dynamoEndpoint, error);
+    });
+    await ensureQueues(sqs, LOCAL_NAMES).catch((error: unknown) => {
+      throw unusable('SQS', sqsEndpoint && 'AWS_ENDPOINT_URL_SQS', sqsEndpoint, error);
+    });
     const pipeline = await createLocalPipeline({
       sqs,
       dynamo,
@@ -353,19 +323,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }).catch((error: unknown) => {
       throw new LocalStackError(`cannot create the table and queues: ${(error as Error).message}`);
     });
-    const files = { dlq: join(dataDir, 'dlq.json'), pending: join(dataDir, 'pending.json') };
-    if (fauxqs) {
-      const pending = await restoreQueue(sqs, pipeline.queueUrls.queueUrl, files.pending);
-      const dead = await restoreQueue(sqs, pipeline.queueUrls.deadLetterQueueUrl, files.dlq);
-      if (pending > 0) log(`restored ${pending} undrained deliveries from ${shown(files.pending)}`);
-      if (dead > 0) log(`restored ${dead} dead-letter messages from ${shown(files.dlq)}`);
+    if (sqsEmulator) {
+      const { queueUrl, deadLetterQueueUrl } = pipeline.queueUrls;
+      for (const [file, url, what] of [
+        [join(dataDir, 'pending.json'), queueUrl, 'undrained deliveries'],
+        [join(dataDir, 'dlq.json'), deadLetterQueueUrl, 'dead-letter messages'],
+      ] as const) {
+        const count = await importSavedQueue(sqs, url, file);
+        if (count > 0)
+          log(`queued ${count} ${what} saved by an earlier version in ${shown(file)} (file removed)`);
+      }
     }
 
-    const tracked = trackConsumption(pipeline.consumer);
     const poller: QueuePoller = await startQueuePoller({
       sqs,
       queueUrl: pipeline.queueUrls.queueUrl,
-      consumer: tracked.consumer,
+      consumer: pipeline.consumer,
       batchSize: 10,
       waitSeconds: POLL_WAIT_SECONDS,
       onError: (error) =>
@@ -395,7 +368,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : `${dynamoEmulator?.endpoint} (embedded dynalite, data in ${shown(join(dataDir, 'dynamodb'))})`;
     const sqsWhere = sqsEndpoint
       ? `${sqsEndpoint} (AWS_ENDPOINT_URL_SQS)`
-      : `http://127.0.0.1:${fauxqs?.port} (embedded fauxqs, in memory; saved to ${shown(dataDir)} on stop)`;
+      : `${sqsEmulator?.endpoint} (embedded fauxqs, data in ${shown(sqsData)})`;
     log(`DynamoDB  ${dynamoWhere}, table ${LOCAL_NAMES.table}`);
     log(`SQS       ${sqsWhere}, queue ${LOCAL_NAMES.queue} (+ -dlq)`);
     if (env.PUBLIC_BASE_URL)
@@ -413,18 +386,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       drain: (timeoutMs) => poller.drain(timeoutMs),
       stop() {
         stopping ??= (async () => {
+          // Requests in progress get their answer; nothing new is accepted.
           await close(server);
-          await (fauxqs ? tracked.settle(fauxqs, STOP_DRAIN_MS) : poller.drain(STOP_DRAIN_MS));
-          await poller.stop();
-          if (fauxqs) {
-            const left = await saveQueue(fauxqs, LOCAL_NAMES.queue, files.pending);
-            const dead = await saveQueue(fauxqs, LOCAL_NAMES.deadLetterQueue, files.dlq);
-            if (left > 0) log(`saved ${left} undrained deliveries to ${shown(files.pending)}`);
-            if (dead > 0) log(`saved ${dead} dead-letter messages to ${shown(files.dlq)}`);
-          }
+          // Whatever is still queued is on disk (or in the SQS named), so no drain: the batch in
+          // progress may finish, and an unfinished one is received again on the next start.
+          await poller.stop(STOP_BATCH_MS);
           sqs.destroy();
           dynamo.destroy();
-          await Promise.all([fauxqs?.stop(), dynamoEmulator?.stop()]);
+          await Promise.all([sqsEmulator?.stop(), dynamoEmulator?.stop()]);
         })();
         return stopping;
       },

@@ -11,7 +11,7 @@ import { normalizers } from '../providers/registry';
 import { buildCallStore } from '../store';
 import { queueUrlOf, redrive } from './redrive';
 import { type CallKey, findCalls, replayCalls } from './replay';
-import { resolveTarget } from './target';
+import { type OpsTarget, resolveTarget } from './target';
 import { parseTime, progressBar, showValue } from './terminal';
 
 export interface CommandIo {
@@ -58,6 +58,35 @@ Rebuilds call records from their stored raw deliveries with the current normaliz
   --dry-run          show what would change (field: old → new) and write nothing
   --table <name>     another table name
 `;
+
+const codeOf = (error: unknown): string | undefined => {
+  const e = error as { code?: string; cause?: unknown; errors?: unknown[] };
+  return e?.code ?? (e?.cause ? codeOf(e.cause) : undefined) ?? e?.errors?.map(codeOf).find(Boolean);
+};
+
+const VARIABLES = {
+  SQS: ['SQS_PORT', 'AWS_ENDPOINT_URL_SQS'],
+  DynamoDB: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB'],
+} as const;
+
+/** One line: what failed where, and when the service is unreachable, what to set. */
+export function describeOpsFailure(
+  action: string,
+  target: OpsTarget,
+  service: 'SQS' | 'DynamoDB',
+  error: unknown,
+): string {
+  const code = codeOf(error);
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || code === 'EHOSTUNREACH') {
+    const [port, endpoint] = VARIABLES[service];
+    return `${action} failed: cannot reach ${target.describe(service)} (${code})${
+      target.local
+        ? `: is npm start running? Set ${port} to its ${service} port (or ${endpoint}), or use --stage`
+        : ''
+    }`;
+  }
+  return `${action} on ${target.describe(service)} failed: ${(error as Error)?.message ?? String(error)}`;
+}
 
 const fail = (io: CommandIo, message: string, usage: string): number => {
   writeLine(io.stderr, `error: ${message}`);
@@ -123,7 +152,7 @@ export async function redriveCommand(argv: readonly string[], io: CommandIo = pr
     }
     return result.failed > 0 ? 1 : 0;
   } catch (error) {
-    writeLine(io.stderr, `error: redrive on ${target.describe('SQS')} failed: ${(error as Error).message}`);
+    writeLine(io.stderr, `error: ${describeOpsFailure('redrive', target, 'SQS', error)}`);
     return 1;
   } finally {
     sqs.destroy();
@@ -252,10 +281,7 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
     }
     return result.counts.failed > 0 ? 1 : 0;
   } catch (error) {
-    writeLine(
-      io.stderr,
-      `error: replay on ${target.describe('DynamoDB')} failed: ${(error as Error).message}`,
-    );
+    writeLine(io.stderr, `error: ${describeOpsFailure('replay', target, 'DynamoDB', error)}`);
     return 1;
   } finally {
     dynamo.destroy();

@@ -24,6 +24,8 @@ export interface TargetOptions {
 export interface OpsTarget {
   /** For messages: `stage dev` or `local stack (SQS http://127.0.0.1:9324)`. */
   describe(service: 'SQS' | 'DynamoDB'): string;
+  /** Without --stage: the local stack's ports or AWS_ENDPOINT_URL_* (what an error should suggest). */
+  local: boolean;
   names: { table: string; queue: string; deadLetterQueue: string };
   sqs(): SQSClient;
   dynamo(): DynamoDBClient;
@@ -42,6 +44,7 @@ export function resolveTarget(options: TargetOptions, env: Env = process.env): O
     const config = options.region ? { region: options.region } : {};
     return {
       describe: () => `stage ${options.stage}${options.region ? ` (${options.region})` : ''}`,
+      local: false,
       names,
       sqs: () => new SQSClient(config),
       dynamo: () => new DynamoDBClient({ ...config, maxAttempts: 5 }),
@@ -53,6 +56,7 @@ export function resolveTarget(options: TargetOptions, env: Env = process.env): O
   const local = { region: options.region ?? LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   return {
     describe: (service) => `local stack (${service} ${service === 'SQS' ? sqsEndpoint : dynamoEndpoint})`,
+    local: true,
     names,
     sqs: () => new SQSClient({ ...local, endpoint: sqsEndpoint }),
     dynamo: () => new DynamoDBClient({ ...local, endpoint: dynamoEndpoint, maxAttempts: 5 }),

@@ -4,11 +4,11 @@
  * restarts on the same data folder, and the user-facing failures of scripts/start.ts.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,12 +20,12 @@ import { type LocalStack, LocalStackError, startLocalStack } from '../../lib/loc
 import { PROVIDERS } from '../../lib/providers/list';
 import { normalizers } from '../../lib/providers/registry';
 import { buildCallStore } from '../../lib/store';
-import { rawFixture } from '../fixtures';
+import { bandwidthHangup, callkaroCallEnded, rawFixture } from '../fixtures';
 import { anyReceivedAt, bandwidthSeedRecord, callkaroSeedRecord } from '../support/records';
 import { basic } from '../support/requests';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const SECRETS = {
   BANDWIDTH_WEBHOOK_USERNAME: 'bw-user',
   BANDWIDTH_WEBHOOK_PASSWORD: 'bw-pass',
@@ -53,6 +53,29 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((stack) => stack.stop()));
   logs.length = 0;
 });
+/** The consumer's log lines for messages it could not process. */
+const failures = () => logs.filter((line) => /^consumer: message \S+ failed/.test(line));
+
+const receiveAll = async (stack: LocalStack, queueUrl: string) => {
+  const { Messages = [] } = await stack.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
+  return Messages.map((m) => m.Body);
+};
+
+const canConnect = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host, port, timeout: 2_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 
 const postBandwidth = (stack: LocalStack, body: string, credentials = 'bw-user:bw-pass') =>
   fetch(`${stack.url}/webhooks/bandwidth`, {
@@ -134,58 +157,169 @@ describe('npm start: the local stack', () => {
     expect(JSON.parse(stdout)).toEqual([BANDWIDTH_RECORD]);
   });
 
-  it('keeps records and dead letters across a restart on the same data folder', async () => {
+  it('keeps records, dead letters and unprocessed deliveries on disk across a restart', async () => {
     // Prepare
     const dataDir = tempDir();
     const first = await start(dataDir);
     expect((await postCallkaro(first, rawFixture('callkaro', 'call-ended'))).status).toBe(200);
     await first.drain();
-    await first.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: first.pipeline.queueUrls.deadLetterQueueUrl,
-        MessageBody: 'parked',
-      }),
-    );
+    const { queueUrl, deadLetterQueueUrl } = first.pipeline.queueUrls;
+    await first.sqs.send(new SendMessageCommand({ QueueUrl: deadLetterQueueUrl, MessageBody: 'parked' }));
+    await first.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'not an envelope' }));
+    await expect.poll(() => failures().length, { timeout: 10_000 }).toBe(1);
 
     // Act
     const stopped = Date.now();
     await first.stop();
     const stopMs = Date.now() - stopped;
-    const saved = JSON.parse(readFileSync(join(dataDir, 'dlq.json'), 'utf8'));
     const second = await start(dataDir);
+    await expect.poll(() => failures().length, { timeout: 10_000 }).toBe(2);
 
     // Assess
     expect(stopMs).toBeLessThan(3_000);
-    expect(saved.messages).toEqual([{ body: 'parked', sentTimestamp: expect.any(Number) }]);
+    expect(existsSync(join(dataDir, 'sqs', 'fauxqs.db'))).toBe(true);
     expect(await getCall(readerOf(second), 'callkaro', '2303fa770b666a64ab1694c1e')).toEqual(CALLKARO_RECORD);
-    const { Messages = [] } = await second.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: second.pipeline.queueUrls.deadLetterQueueUrl,
-        WaitTimeSeconds: 0,
-      }),
-    );
-    expect(Messages.map((m) => m.Body)).toEqual(['parked']);
-    expect(logs).toContain(`restored 1 dead-letter messages from ${join(dataDir, 'dlq.json')}`);
-  });
+    expect(await receiveAll(second, second.pipeline.queueUrls.deadLetterQueueUrl)).toEqual(['parked']);
+    // In flight when the first stack stopped: received again at once, not after 180 s.
+    expect(logs).toContain('1 delivery was in flight when the stack last stopped: queued again');
+  }, 30_000);
 
-  it('saves deliveries it could not process before stopping, and queues them again on start', async () => {
+  it('parks a delivery the consumer keeps failing in the DLQ after 5 receives, counted across restarts', async () => {
     // Prepare
     const dataDir = tempDir();
     const first = await start(dataDir);
     await first.sqs.send(
       new SendMessageCommand({ QueueUrl: first.pipeline.queueUrls.queueUrl, MessageBody: 'not an envelope' }),
     );
-    await first.drain(500);
+    let stack = first;
 
     // Act
-    await first.stop();
-    const saved = JSON.parse(readFileSync(join(dataDir, 'pending.json'), 'utf8'));
-    await start(dataDir);
+    for (let receives = 1; receives <= 5; receives += 1) {
+      await expect.poll(() => failures().length, { timeout: 10_000 }).toBe(receives);
+      await stack.stop();
+      stack = await start(dataDir);
+    }
+    const { queueUrl, deadLetterQueueUrl } = stack.pipeline.queueUrls;
+    await expect
+      .poll(() => receiveAll(stack, deadLetterQueueUrl), { timeout: 10_000 })
+      .toEqual(['not an envelope']);
 
     // Assess
-    expect(saved.messages.map((m: { body: string }) => m.body)).toEqual(['not an envelope']);
-    expect(logs).toContain(`restored 1 undrained deliveries from ${join(dataDir, 'pending.json')}`);
-  }, 20_000);
+    expect(failures()).toHaveLength(5);
+    expect(await receiveAll(stack, queueUrl)).toEqual([]);
+  }, 60_000);
+
+  it('queues once what an earlier version saved in pending.json and dlq.json, then removes them', async () => {
+    // Prepare
+    const dataDir = tempDir();
+    const saved = (body: string) =>
+      JSON.stringify({ version: 1, queue: 'q', savedAt: '', messages: [{ body, sentTimestamp: 1 }] });
+    writeFileSync(join(dataDir, 'pending.json'), saved('undrained'));
+    writeFileSync(join(dataDir, 'dlq.json'), saved('parked'));
+
+    // Act
+    const stack = await start(dataDir);
+
+    // Assess
+    // Not an envelope: the consumer receives it and fails it, so it was queued.
+    await expect.poll(() => failures().length, { timeout: 10_000 }).toBe(1);
+    expect(await receiveAll(stack, stack.pipeline.queueUrls.deadLetterQueueUrl)).toEqual(['parked']);
+    expect(existsSync(join(dataDir, 'pending.json'))).toBe(false);
+    expect(existsSync(join(dataDir, 'dlq.json'))).toBe(false);
+    expect(logs).toContain(
+      `queued 1 dead-letter messages saved by an earlier version in ${join(dataDir, 'dlq.json')} (file removed)`,
+    );
+  });
+
+  it('carries emoji and characters above U+FFFF byte for byte, as SQS does', async () => {
+    // Prepare
+    const stack = await start(tempDir());
+    const astral = 'Ji 🙏 — 📞 𝄞 𠜎 👩🏽‍💻 done';
+    const callkaro = callkaroCallEnded();
+    callkaro.data.transcription = astral;
+    const callkaroBody = JSON.stringify(callkaro);
+    const bandwidth = { ...bandwidthHangup(), callId: 'astral-call', callState: `active ${astral}` };
+    const bandwidthBody = JSON.stringify(bandwidth);
+
+    // Act
+    const responses = await Promise.all([
+      postCallkaro(stack, callkaroBody),
+      postBandwidth(stack, bandwidthBody),
+    ]);
+    await stack.drain();
+
+    // Assess
+    expect(responses.map((r) => r.status)).toEqual([200, 200]);
+    const reader = readerOf(stack);
+    const callkaroRecord = await getCall(reader, 'callkaro', '2303fa770b666a64ab1694c1e');
+    expect(callkaroRecord?.details.transcription).toBe(astral);
+    const [callkaroRaw] = await getRawDeliveries(reader, 'callkaro', '2303fa770b666a64ab1694c1e');
+    expect(Buffer.from(callkaroRaw?.body ?? '')).toEqual(Buffer.from(callkaroBody));
+    expect((await getCall(reader, 'bandwidth', 'astral-call'))?.details.callState).toBe(`active ${astral}`);
+    const [bandwidthRaw] = await getRawDeliveries(reader, 'bandwidth', 'astral-call');
+    expect(Buffer.from(bandwidthRaw?.body ?? '')).toEqual(Buffer.from(bandwidthBody));
+  });
+
+  it('answers 400 to a JSON body with an invalid UTF-8 byte, whatever its Content-Type, and stores nothing', async () => {
+    // Prepare
+    const stack = await start(tempDir());
+    const body = Buffer.concat([
+      Buffer.from('{"event":"call_ended","data":{"callSid":"bad-byte","transcription":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}}'),
+    ]);
+
+    // Act
+    const response = await fetch(
+      `${stack.url}/webhooks/callkaro/${encodeURIComponent(SECRETS.CALLKARO_WEBHOOK_TOKEN)}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body,
+      },
+    );
+    await stack.drain();
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'body is not valid UTF-8' });
+    const reader = readerOf(stack);
+    expect(await getCall(reader, 'callkaro', 'bad-byte')).toBeNull();
+    expect(await getRawDeliveries(reader, 'callkaro', 'bad-byte')).toEqual([]);
+  });
+
+  it('listens on 127.0.0.1 only: HTTP, SQS and DynamoDB ports are closed on every other address', async () => {
+    // Prepare
+    const stack = await start(tempDir());
+    const ports = {
+      http: stack.port,
+      sqs: Number((await stack.sqs.config.endpoint?.())?.port),
+      dynamodb: await dynamoPortOf(stack),
+    };
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((address) => address && !address.internal && !address.address.startsWith('fe80:'))
+      .map((address) => address?.address as string);
+
+    // Act
+    const reachable: string[] = [];
+    for (const [name, port] of Object.entries(ports)) {
+      if (await canConnect('127.0.0.1', port)) reachable.push(`${name} 127.0.0.1`);
+      for (const host of others) if (await canConnect(host, port)) reachable.push(`${name} ${host}`);
+    }
+
+    // Assess
+    expect(reachable).toEqual(['http 127.0.0.1', 'sqs 127.0.0.1', 'dynamodb 127.0.0.1']);
+    if (others.length === 0) {
+      // No other address to try from: read the bound addresses instead (Linux).
+      const listening = readFileSync('/proc/net/tcp', 'utf8');
+      for (const port of Object.values(ports)) {
+        const hex = port.toString(16).toUpperCase().padStart(4, '0');
+        expect(listening).toMatch(new RegExp(`0100007F:${hex} 00000000:0000 0A`));
+        expect(listening).not.toMatch(new RegExp(`00000000:${hex} 00000000:0000 0A`));
+      }
+    }
+  });
 
   it('uses the SQS and DynamoDB that AWS_ENDPOINT_URL_* name, creating its queues and table there', async () => {
     // Prepare
@@ -316,6 +450,26 @@ describe('npm start: problems the user can fix', () => {
     expect(retry.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
+  it('names AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS when the service they point to is not there', async () => {
+    // Prepare
+    const closed = await occupyPort();
+    blocker?.close();
+    const nowhere = `http://127.0.0.1:${closed}`;
+
+    // Act
+    const dynamo = await failureOf(start(tempDir(), { ...SECRETS, AWS_ENDPOINT_URL_DYNAMODB: nowhere }));
+    const sqs = await failureOf(start(tempDir(), { ...SECRETS, AWS_ENDPOINT_URL_SQS: nowhere }));
+
+    // Assess
+    expect(dynamo).toBeInstanceOf(LocalStackError);
+    expect(dynamo.message).toBe(
+      `cannot use DynamoDB at ${nowhere} (AWS_ENDPOINT_URL_DYNAMODB): connect ECONNREFUSED 127.0.0.1:${closed}; start it there, or unset AWS_ENDPOINT_URL_DYNAMODB to use the embedded one`,
+    );
+    expect(sqs.message).toBe(
+      `cannot use SQS at ${nowhere} (AWS_ENDPOINT_URL_SQS): connect ECONNREFUSED 127.0.0.1:${closed}; start it there, or unset AWS_ENDPOINT_URL_SQS to use the embedded one`,
+    );
+  }, 30_000);
+
   it('refuses a data folder another stack is using, or one it cannot open', async () => {
     // Prepare
     const dataDir = tempDir();
@@ -324,11 +478,15 @@ describe('npm start: problems the user can fix', () => {
     writeFileSync(notAFolder, '');
     const broken = tempDir();
     writeFileSync(join(broken, 'dynamodb'), 'not leveldb');
+    const brokenQueue = tempDir();
+    mkdirSync(join(brokenQueue, 'sqs'));
+    writeFileSync(join(brokenQueue, 'sqs', 'fauxqs.db'), 'not sqlite'.repeat(100));
 
     // Act
     const locked = await failureOf(start(dataDir));
     const file = await failureOf(start(notAFolder));
     const unreadable = await failureOf(start(broken));
+    const unreadableQueue = await failureOf(start(brokenQueue));
 
     // Assess
     expect(locked).toBeInstanceOf(LocalStackError);
@@ -341,10 +499,14 @@ describe('npm start: problems the user can fix', () => {
     expect(unreadable.message).toMatch(
       /^cannot open .*dynamodb \(.*\): fix it or delete it \(its calls are lost\)$/,
     );
+    expect(unreadableQueue).toBeInstanceOf(LocalStackError);
+    expect(unreadableQueue.message).toMatch(
+      /^cannot open .*sqs\/fauxqs\.db \(.*\): fix it or delete it \(its queued deliveries are lost\)$/,
+    );
   });
 
   const startScript = (cwd: string, env: NodeJS.ProcessEnv): ChildProcess =>
-    spawn(process.execPath, [TSX, join(ROOT, 'scripts/start.ts')], {
+    spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'scripts/start.ts')], {
       cwd,
       env: { ...process.env, SQS_PORT: '0', DYNAMODB_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -390,7 +552,7 @@ describe('npm start: problems the user can fix', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(output.stdout).toMatch(/SIGTERM: stopping/);
+    expect(output.stdout).toMatch(/^SIGTERM: stopping…$/m);
     expect(output.stdout.trim().split('\n').at(-1)).toBe('stopped');
     expect(existsSync(join(cwd, '.local', 'dynamodb'))).toBe(true);
   }, 25_000);

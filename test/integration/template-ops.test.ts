@@ -3,14 +3,13 @@
  * errors and silent providers, all notifying one SNS topic; the dashboard; the log metric filters —
  * and that the alarms watch exactly the metric names and dimensions lib/observe.ts emits.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/metrics';
 import { normalizers } from '../../lib/providers/registry';
+import { packageInCopy } from '../support/package';
 
 // biome-ignore lint/suspicious/noExplicitAny: template properties are arbitrary JSON
 type Json = any;
@@ -27,20 +26,9 @@ let template: Template;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sls-ops-'));
   // Every provider watched for silence, so each one's alarm is checked below; a KMS key for the secrets.
-  const args = [
-    'package',
-    '--stage',
-    STAGE,
-    '--param=silentAlarmProviders=all',
-    `--param=kmsKeyArn=${KMS_KEY_ARN}`,
-    '--package',
-    dir,
-  ];
-  await promisify(execFile)('npx', ['serverless', ...args], {
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-    timeout: 120_000,
-  });
-  template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  const params = ['--param=silentAlarmProviders=all', `--param=kmsKeyArn=${KMS_KEY_ARN}`];
+  const out = await packageInCopy(dir, STAGE, join(dir, 'package'), params);
+  template = JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
 }, 150_000);
 
 afterAll(async () => {

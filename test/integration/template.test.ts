@@ -2,11 +2,9 @@
  * `serverless package` offline, then the CloudFormation template it would deploy: routes, queue and
  * DLQ, batch failure reporting, table protection, runtime and least-privilege IAM per function.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PROVIDERS,
@@ -16,6 +14,7 @@ import {
 } from '../../lib/providers/list';
 import queueSettings from '../../lib/queue-settings.json';
 import tableSchema from '../../lib/table-schema.json';
+import { packageInCopy } from '../support/package';
 
 // CloudFormation JSON is untyped; the assertions below are what check its shape.
 // biome-ignore lint/suspicious/noExplicitAny: template properties are arbitrary JSON
@@ -29,16 +28,11 @@ type Resource = {
 };
 type Template = { Resources: Record<string, Resource> };
 
-const run = promisify(execFile);
 let dir: string;
 const templates: Record<string, Template> = {};
 
 async function packageStage(stage: string): Promise<Template> {
-  const out = join(dir, stage);
-  await run('npx', ['serverless', 'package', '--stage', stage, '--package', out], {
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-    timeout: 120_000,
-  });
+  const out = await packageInCopy(dir, stage, join(dir, stage));
   return JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
 }
 

@@ -1,0 +1,22 @@
+/**
+ * Settings that modules read when they load (CallKaro's zone builds its normalizer at import): the
+ * scripts check them before importing anything else, so a bad value is one line naming the
+ * variable, not a stack trace from deep inside an import.
+ */
+import { IANAZone } from 'luxon';
+
+export function environmentProblem(env: Readonly<Record<string, string | undefined>>): string | null {
+  const zone = env.CALLKARO_TIMEZONE;
+  if (zone && !IANAZone.isValidZone(zone)) {
+    return `CALLKARO_TIMEZONE=${zone} is not an IANA time zone name (e.g. Asia/Kolkata, UTC): fix or unset it`;
+  }
+  return null;
+}
+
+/** For scripts/: prints the problem as `error: …` and exits 1, or returns. */
+export function exitOnEnvironmentProblem(): void {
+  const problem = environmentProblem(process.env);
+  if (problem === null) return;
+  console.error(`error: ${problem}`);
+  process.exit(1);
+}
