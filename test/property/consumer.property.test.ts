@@ -22,7 +22,9 @@ import {
   itemToRecord,
   partPrefix,
   RECORD_SK,
+  recordDeliveryCount,
   recordToItem,
+  SIDE_PREFIX,
 } from '../../lib/table';
 import { type Provider, provider, SEEDS, seedPath, withValueAt } from '../support/arbitraries';
 import { sqsRecord } from '../support/sqs';
@@ -100,15 +102,51 @@ function memoryStore(): CallStore {
     [...items.values()]
       .filter((i) => i.pk?.S === pk && i.sk?.S?.startsWith(prefix))
       .sort((a, b) => ((a.sk?.S ?? '') < (b.sk?.S ?? '') ? -1 : 1));
-  const loadByPk = (pk: string) =>
-    byPrefix(pk, DELIVERY_PREFIX).map((head) =>
+  const withParts = (pk: string, heads: Item[]) =>
+    heads.map((head) =>
       deliveryParts(head) === 0
         ? itemsToDelivery(head)
         : itemsToDelivery(head, byPrefix(pk, partPrefix(head.deliveryId?.S ?? ''))),
     );
+  const loadByPk = (pk: string) =>
+    withParts(pk, [...byPrefix(pk, DELIVERY_PREFIX), ...byPrefix(pk, SIDE_PREFIX)]);
+  const recordItem = (pk: string) => items.get(`${pk}\u0000${RECORD_SK}`);
   return {
-    async putDelivery(delivery) {
-      for (const item of deliveryToItems(delivery)) put(item);
+    async putDelivery(delivery, options) {
+      for (const item of deliveryToItems(delivery, options)) put(item);
+    },
+    async putDeliveries(writes) {
+      return writes.map(({ delivery, side }) => {
+        try {
+          for (const item of deliveryToItems(delivery, { side })) put(item);
+          return undefined;
+        } catch (error) {
+          return error as Error;
+        }
+      });
+    },
+    async loadCall(provider, callId) {
+      const pk = callPk(provider, callId);
+      const record = recordItem(pk);
+      return {
+        deliveries: withParts(pk, byPrefix(pk, DELIVERY_PREFIX)),
+        stored: record ? itemToRecord(record) : null,
+        storedCount: record ? recordDeliveryCount(record) : 0,
+      };
+    },
+    async putRecordIfNewer({ record, version, deliveryCount, replay }) {
+      const current = recordItem(callPk(record.provider, record.callId));
+      const stored = current?.deliveryCount ? recordDeliveryCount(current) : undefined;
+      if (stored !== undefined && (replay ? stored > deliveryCount : stored >= deliveryCount)) return false;
+      put(recordToItem(record, version, deliveryCount));
+      return true;
+    },
+    async markRecordCount(provider, callId, seen, deliveryCount) {
+      const current = recordItem(callPk(provider, callId));
+      if (!current || Number(current.version?.N) !== seen.version) return false;
+      if (recordDeliveryCount(current) !== seen.deliveryCount) return false;
+      put({ ...current, deliveryCount: { N: String(deliveryCount) } });
+      return true;
     },
     async loadDeliveries(provider, callId) {
       return loadByPk(callPk(provider, callId));
