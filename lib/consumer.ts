@@ -14,7 +14,7 @@ import { RecordConflictError, UnknownProviderError } from './errors';
 import type { ProviderNormalizer } from './providers/types';
 import type { CallRecord } from './record';
 import type { CallStore } from './store';
-import { toStorable } from './table';
+import { itemToRecord, recordToItem, type StoredRecord, toStorable } from './table';
 
 /** `kept`: stored raw only, the event type cannot change the record (see ProviderNormalizer.recordEvents). */
 export type RecordChange = 'created' | 'updated' | 'unchanged' | 'pending' | 'no-call' | 'kept';
@@ -46,6 +46,15 @@ const canonical = (value: unknown): string =>
 export const sameRecord = (a: CallRecord, b: CallRecord): boolean =>
   canonical(toStorable(a)) === canonical(toStorable(b));
 
+/** Whether writing `record` would store exactly what `stored` holds (values clipped or cut alike). */
+const storesAs = (stored: StoredRecord, record: CallRecord): boolean => {
+  const rebuilt = itemToRecord(recordToItem(record, stored.version));
+  return (
+    rebuilt.detailsTruncated === stored.detailsTruncated &&
+    canonical(rebuilt.record) === canonical(stored.record)
+  );
+};
+
 /**
  * Rebuilds and stores the record of one call from its stored deliveries. With `dryRun`, says what
  * the write would do (created / updated / unchanged) and returns the rebuilt record without writing.
@@ -64,7 +73,7 @@ export async function rebuildRecord(
     if (stored && !replay && storedCount > count) return { change: 'unchanged', record: stored.record };
     const record = normalizer.toCallRecord(deliveries);
     if (record === null) return { change: 'pending' };
-    if (stored && !stored.detailsTruncated && sameRecord(stored.record, record)) {
+    if (stored && storesAs(stored, record)) {
       if (dryRun || storedCount >= count) return { change: 'unchanged', record };
       // Same record, more deliveries: say so, or a writer that read fewer could still overwrite it.
       const seen = { version: stored.version, deliveryCount: storedCount };
