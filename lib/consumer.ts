@@ -14,7 +14,7 @@ import { RecordConflictError, UnknownProviderError } from './errors';
 import type { ProviderNormalizer } from './providers/types';
 import type { CallRecord } from './record';
 import type { CallStore } from './store';
-import { itemToRecord, recordToItem, type StoredRecord, toStorable } from './table';
+import { itemToRecord, recordToItem, type StoredRecord } from './table';
 
 /** `kept`: stored raw only, the event type cannot change the record (see ProviderNormalizer.recordEvents). */
 export type RecordChange = 'created' | 'updated' | 'unchanged' | 'pending' | 'no-call' | 'kept';
@@ -42,9 +42,6 @@ const canonical = (value: unknown): string =>
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   );
-
-export const sameRecord = (a: CallRecord, b: CallRecord): boolean =>
-  canonical(toStorable(a)) === canonical(toStorable(b));
 
 /** Whether writing `record` would store exactly what `stored` holds (values clipped or cut alike). */
 const storesAs = (stored: StoredRecord, record: CallRecord): boolean => {
