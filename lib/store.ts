@@ -89,6 +89,8 @@ export interface CallStore {
 }
 
 const UNPROCESSED_ATTEMPTS = 4;
+/** Reads of a several-page partition before giving up (the message is retried by SQS). */
+const MAX_READS = 5;
 const itemKey = (item: Item) => `${item.pk?.S}\u0000${item.sk?.S}`;
 
 /** A delivery BatchWriteItem kept handing back as unprocessed (throttling): retried by SQS redelivery. */
@@ -127,7 +129,7 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
    */
   const readRange = async (input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> => {
     let previous: string | undefined;
-    for (;;) {
+    for (let read = 1; ; read++) {
       let pages = 0;
       const items: Item[] = [];
       let start: Item | undefined;
@@ -147,6 +149,7 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
       if (pages === 1) return items;
       const keys = items.map((item) => item.sk?.S).join('\u0000');
       if (keys === previous) return items;
+      if (read === MAX_READS) throw new Error(`partition kept changing over ${MAX_READS} reads`);
       previous = keys;
     }
   };
@@ -205,9 +208,10 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
       // Parts first (sequentially, per delivery), so no head is written before its whole body.
       await Promise.all(
         writes.map(async ({ delivery, side }, index) => {
-          const items = deliveryToItems(delivery, { side });
-          const head = items.at(-1) as Item;
+          let head: Item;
           try {
+            const items = deliveryToItems(delivery, { side });
+            head = items.at(-1) as Item;
             for (const part of items.slice(0, -1)) await putItem(part);
           } catch (error) {
             results[index] = error as Error;
