@@ -180,6 +180,23 @@ export function attachCapacityMeter(client: DynamoDBClient): CapacityMeter {
         }
         return result;
       }
+      if (command === 'UpdateItem') {
+        // Only the consumer's `SET deliveryCount = :n` (no index key or projected attribute): billed
+        // by the item's size, failed or not; index entries are untouched.
+        const key = input.Key as Item;
+        const before = images.get(keyOf(key));
+        totals.tableWriteUnits += writeUnits(before ? itemBytes(before) : 0);
+        try {
+          const result = await next(args);
+          const count = (input.ExpressionAttributeValues as Item | undefined)?.[':n'];
+          if (before && count) images.set(keyOf(key), { ...before, deliveryCount: count });
+          return result;
+        } catch (error) {
+          if ((error as Error)?.name === 'ConditionalCheckFailedException')
+            totals.failedConditionalWrites += 1;
+          throw error;
+        }
+      }
       const result = await next(args);
       const output = result.output as unknown as Record<string, unknown>;
       if (command === 'GetItem') {

@@ -1,6 +1,6 @@
 /**
- * Consumer overhead: our consumer handler (SQS batch event → envelope → raw delivery stored →
- * record rebuilt under a version check) against a bare baseline that PutItems the same items —
+ * Consumer overhead: our consumer handler (SQS batch event → envelopes → raw deliveries stored →
+ * each call's record rebuilt once) against a bare baseline that PutItems the same items —
  * each call's raw delivery item(s) and its record item, built beforehand by the same table code —
  * into the same table with the same client. Same batch size, same number of batches in flight,
  * distinct calls, variants alternated.
@@ -13,7 +13,7 @@ import type { LocalStack } from '../lib/local/stack';
 import { normalizers } from '../lib/providers/registry';
 import { deliveryToItems, type Item, recordToItem } from '../lib/table';
 import { attachCapacityMeter } from './capacity';
-import { bandwidthHangup, callkaroCallEnded, median, newCallId, round } from './support';
+import { bandwidthAnswer, bandwidthHangup, callkaroCallEnded, median, newCallId, round } from './support';
 
 function deliveryOf(i: number, tag: string): Delivery {
   const callId = newCallId(`consumer-${tag}`);
@@ -61,8 +61,17 @@ export interface ConsumerResult {
   oursRecordsPerSecond: number;
   baselineRecordsPerSecond: number;
   throughputRatio: number;
+  /** Lowest and highest ours ÷ baseline over the repeats (each pair measured back to back). */
+  throughputRatioSpread: [number, number];
   /** DynamoDB requests per message, counted: ours (writes and the reads of the rebuild) vs the baseline's PutItems. */
   requestsPerMessage: { ours: number; baseline: number };
+  /**
+   * Time per event of one call with `manyEvents` answer events ÷ time per event of as many calls
+   * with one answer event each (same batches, same concurrency): 1 is linear in a call's events.
+   */
+  manyEventsRatio: number;
+  manyEventsRatioSpread: [number, number];
+  manyEvents: number;
 }
 
 export async function benchConsumer({
@@ -71,9 +80,11 @@ export async function benchConsumer({
   batchSize = 10,
   batchesInFlight = 4,
   repeats = 3,
+  manyEvents = 600,
   log = () => {},
 }: {
   stack: LocalStack;
+  manyEvents?: number;
   messagesPerRun?: number;
   batchSize?: number;
   batchesInFlight?: number;
@@ -100,6 +111,32 @@ export async function benchConsumer({
     const elapsed = performance.now() - started;
     if (failures > 0) throw new Error(`consumer failed ${failures} of ${count} messages`);
     return (count / elapsed) * 1000;
+  };
+
+  /** Seconds per event: `manyEvents` answer events of one call, or of as many calls. */
+  const runEvents = async (oneCall: boolean, tag: string) => {
+    const shared = newCallId(`many-${tag}`);
+    const deliveries = Array.from({ length: manyEvents }, (_, i): Delivery => {
+      const callId = oneCall ? shared : newCallId(`many-${tag}`);
+      const time = new Date(Date.UTC(2026, 0, 1, 10, 0, i % 60, i)).toISOString();
+      return {
+        deliveryId: newCallId('delivery'),
+        provider: 'bandwidth',
+        receivedAt: new Date().toISOString(),
+        requestId: newCallId('request'),
+        eventType: 'answer',
+        callId,
+        body: bandwidthAnswer(callId, time),
+      };
+    });
+    const events: SQSEvent[] = chunk(deliveries).map((batch) => ({ Records: batch.map(sqsRecord) }));
+    const started = performance.now();
+    let failures = 0;
+    await inFlight(events, batchesInFlight, async (event) => {
+      failures += (await stack.pipeline.consumer(event)).batchItemFailures.length;
+    });
+    if (failures > 0) throw new Error(`consumer failed ${failures} of ${manyEvents} events`);
+    return (performance.now() - started) / 1000 / manyEvents;
   };
 
   const runBaseline = async (count: number, tag: string) => {
@@ -142,6 +179,19 @@ export async function benchConsumer({
     }
     log(`consumer: repeat ${rep + 1}/${repeats}`);
   }
+  const many: number[] = [];
+  for (let rep = 0; rep < repeats; rep++) {
+    const [first, second] = rep % 2 === 0 ? [true, false] : [false, true];
+    const a = await runEvents(first, `m${rep}a`);
+    const b = await runEvents(second, `m${rep}b`);
+    many.push(first ? a / b : b / a);
+    log(`consumer: ${manyEvents} events of one call vs ${manyEvents} calls, repeat ${rep + 1}/${repeats}`);
+  }
+  const ratios = ours.map((o, i) => o / (base[i] ?? Number.NaN));
+  const spread = (values: number[]): [number, number] => [
+    round(Math.min(...values), 3),
+    round(Math.max(...values), 3),
+  ];
   return {
     messagesPerRun,
     batchSize,
@@ -149,7 +199,14 @@ export async function benchConsumer({
     repeats,
     oursRecordsPerSecond: round(median(ours), 1),
     baselineRecordsPerSecond: round(median(base), 1),
-    throughputRatio: round(median(ours.map((o, i) => o / (base[i] ?? Number.NaN))), 3),
-    requestsPerMessage,
+    throughputRatio: round(median(ratios), 3),
+    throughputRatioSpread: spread(ratios),
+    requestsPerMessage: {
+      ours: round(requestsPerMessage.ours, 3),
+      baseline: round(requestsPerMessage.baseline, 3),
+    },
+    manyEventsRatio: round(median(many), 3),
+    manyEventsRatioSpread: spread(many),
+    manyEvents,
   };
 }

@@ -137,11 +137,18 @@ export interface IngressPoint {
   throughputRatio: number;
   p50Ratio: number;
   p99Ratio: number;
-  /** Less sensitive to other processes on the machine than throughput. */
+  /**
+   * The primary figure: median over the repeats of ours ÷ baseline CPU per request, each pair run
+   * back to back. Far less sensitive to other processes on the machine than throughput or p99.
+   */
   cpuPerRequestRatio: number;
+  /** Lowest and highest per-repeat ratio, to tell a verdict from noise. */
+  spread: { throughput: [number, number]; p99: [number, number]; cpuPerRequest: [number, number] };
 }
 
 export interface IngressResult {
+  /** The higher of the two concurrencies' CPU-per-request ratios (medians over the repeats). */
+  cpuPerRequestRatio: number;
   /** The lower of the two concurrencies' ratios (the one the target must hold for). */
   throughputRatio: number;
   /** The higher of the two concurrencies' ratios. */
@@ -229,6 +236,14 @@ export async function benchIngress({
       };
       const o = describe(ours);
       const b = describe(base);
+      const pairs = (of: (r: Run) => number) => ours.map((r, i) => of(r) / of(base[i] as Run));
+      const spread = (values: number[]): [number, number] => [
+        round(Math.min(...values), 3),
+        round(Math.max(...values), 3),
+      ];
+      const rpsRatios = pairs((r) => r.rps);
+      const p99Ratios = pairs((r) => summarize(r.report.latencies).p99Ms);
+      const cpuRatios = pairs((r) => r.cpuMsPerRequest);
       results.push({
         concurrency,
         requestsPerRun,
@@ -236,10 +251,11 @@ export async function benchIngress({
         ours: o,
         baseline: b,
         // Each repeat's pair ran back to back: the median of their ratios cancels slow drift.
-        throughputRatio: round(median(ours.map((r, i) => r.rps / (base[i]?.rps ?? Number.NaN))), 3),
+        throughputRatio: round(median(rpsRatios), 3),
         p50Ratio: round(o.p50Ms / b.p50Ms, 3),
-        p99Ratio: round(o.p99Ms / b.p99Ms, 3),
-        cpuPerRequestRatio: round(o.cpuMsPerRequest / b.cpuMsPerRequest, 3),
+        p99Ratio: round(median(p99Ratios), 3),
+        cpuPerRequestRatio: round(median(cpuRatios), 3),
+        spread: { throughput: spread(rpsRatios), p99: spread(p99Ratios), cpuPerRequest: spread(cpuRatios) },
       });
     }
   } finally {
@@ -251,6 +267,7 @@ export async function benchIngress({
     await baseline.stop();
   }
   return {
+    cpuPerRequestRatio: Math.max(...results.map((r) => r.cpuPerRequestRatio)),
     throughputRatio: Math.min(...results.map((r) => r.throughputRatio)),
     p99Ratio: Math.max(...results.map((r) => r.p99Ratio)),
     points: results,

@@ -36,24 +36,61 @@ export interface Target {
 
 export function judge(results: Omit<BenchResults, 'targets'>, ingressFunctions: string[]): Target[] {
   const { ingress, consumer, coldStart, e2e } = results;
+  const cost = results.cost.usdPerMillion;
   const targets: Target[] = [
+    {
+      name: 'ingress CPU per request',
+      goal: '≤ 1.10× bare baseline (c=1 and c=32), median over repeats',
+      measured: ingress.points
+        .map((p) => `${p.cpuPerRequestRatio}× at c=${p.concurrency} (${p.spread.cpuPerRequest.join('–')})`)
+        .join(', '),
+      met: ingress.cpuPerRequestRatio <= 1.1,
+    },
     {
       name: 'ingress throughput',
       goal: '≥ 0.85× bare baseline (c=1 and c=32)',
-      measured: ingress.points.map((p) => `${p.throughputRatio}× at c=${p.concurrency}`).join(', '),
+      measured: ingress.points
+        .map((p) => `${p.throughputRatio}× at c=${p.concurrency} (${p.spread.throughput.join('–')})`)
+        .join(', '),
       met: ingress.throughputRatio >= 0.85,
     },
     {
       name: 'ingress p99 latency',
       goal: '≤ 1.2× bare baseline (c=1 and c=32)',
-      measured: ingress.points.map((p) => `${p.p99Ratio}× at c=${p.concurrency}`).join(', '),
+      measured: ingress.points
+        .map((p) => `${p.p99Ratio}× at c=${p.concurrency} (${p.spread.p99.join('–')})`)
+        .join(', '),
       met: ingress.p99Ratio <= 1.2,
     },
     {
       name: 'consumer throughput',
       goal: '≥ 0.8× bare PutItem baseline',
-      measured: `${consumer.throughputRatio}×`,
+      measured: `${consumer.throughputRatio}× (${consumer.throughputRatioSpread.join('–')})`,
       met: consumer.throughputRatio >= 0.8,
+    },
+    {
+      name: 'consumer DynamoDB requests per message',
+      goal: '≤ 2.2',
+      measured: `${consumer.requestsPerMessage.ours} (baseline ${consumer.requestsPerMessage.baseline})`,
+      met: consumer.requestsPerMessage.ours <= 2.2,
+    },
+    {
+      name: `consumer: one call of ${consumer.manyEvents} events vs ${consumer.manyEvents} calls`,
+      goal: '≤ 1.5× time per event',
+      measured: `${consumer.manyEventsRatio}× (${consumer.manyEventsRatioSpread.join('–')})`,
+      met: consumer.manyEventsRatio <= 1.5,
+    },
+    {
+      name: 'cost per million calls, seed payloads',
+      goal: '≤ $4.00 each',
+      measured: `Bandwidth $${cost.bandwidth}, CallKaro $${cost.callkaro}`,
+      met: (cost.bandwidth ?? Infinity) <= 4 && (cost.callkaro ?? Infinity) <= 4,
+    },
+    {
+      name: 'cost per million calls, 50 KB transcript',
+      goal: '≤ $25',
+      measured: `$${cost.callkaro50k}`,
+      met: (cost.callkaro50k ?? Infinity) <= 25,
     },
     ...ingressFunctions.map((fn) => ({
       name: `${fn} cold start`,

@@ -1,8 +1,11 @@
 /**
- * The consumer: each queue message is one delivery. Store its raw body, then rebuild the call's
- * record from every delivery stored for it and write it with an optimistic version check. Because
- * the record is a function of the set of deliveries, duplicates, retries, redelivery and any
- * processing order converge on the same record.
+ * The consumer: each queue message is one delivery. A batch's deliveries are stored first (one
+ * BatchWriteItem for their heads; the parts of a large body before its head), then each call they
+ * concern is rebuilt once: one Query reads the call's record-event deliveries and its stored record,
+ * and the record is written only if no record built from as many deliveries is stored. Sets of a
+ * call's deliveries only grow and each rebuild reads after its own deliveries were stored, so a
+ * record of more deliveries holds every delivery of a record of fewer: duplicates, retries,
+ * redelivery and any processing order converge on the same record, without a version read.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -11,7 +14,7 @@ import { RecordConflictError, UnknownProviderError } from './errors';
 import type { ProviderNormalizer } from './providers/types';
 import type { CallRecord } from './record';
 import type { CallStore } from './store';
-import { toStorable } from './table';
+import { itemToRecord, recordToItem, type StoredRecord } from './table';
 
 /** `kept`: stored raw only, the event type cannot change the record (see ProviderNormalizer.recordEvents). */
 export type RecordChange = 'created' | 'updated' | 'unchanged' | 'pending' | 'no-call' | 'kept';
@@ -40,71 +43,160 @@ const canonical = (value: unknown): string =>
       : v,
   );
 
-export const sameRecord = (a: CallRecord, b: CallRecord): boolean =>
-  canonical(toStorable(a)) === canonical(toStorable(b));
+/** Whether writing `record` would store exactly what `stored` holds (values clipped or cut alike). */
+const storesAs = (stored: StoredRecord, record: CallRecord): boolean => {
+  const rebuilt = itemToRecord(recordToItem(record, stored.version));
+  return (
+    rebuilt.detailsTruncated === stored.detailsTruncated &&
+    canonical(rebuilt.record) === canonical(stored.record)
+  );
+};
 
 /**
  * Rebuilds and stores the record of one call from its stored deliveries. With `dryRun`, says what
  * the write would do (created / updated / unchanged) and returns the rebuilt record without writing.
+ * With `replay`, a record of as many deliveries is rewritten too (the mapping may have changed).
  */
 export async function rebuildRecord(
   normalizer: ProviderNormalizer,
   store: CallStore,
   callId: string,
-  { dryRun = false }: { dryRun?: boolean } = {},
+  { dryRun = false, replay = false }: { dryRun?: boolean; replay?: boolean } = {},
 ): Promise<{ change: RecordChange; record?: CallRecord }> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    // Version first, deliveries second: a delivery stored after this read makes the write below fail.
-    const current = await store.getRecord(normalizer.name, callId);
-    const record = normalizer.toCallRecord(await store.loadDeliveries(normalizer.name, callId));
+    const { deliveries, stored, storedCount } = await store.loadCall(normalizer.name, callId);
+    const count = deliveries.length;
+    // A record of more deliveries is stored: it holds every delivery this rebuild saw.
+    if (stored && !replay && storedCount > count) return { change: 'unchanged', record: stored.record };
+    const record = normalizer.toCallRecord(deliveries);
     if (record === null) return { change: 'pending' };
-    if (current && !current.detailsTruncated && sameRecord(current.record, record)) {
-      return { change: 'unchanged', record };
+    if (stored && storesAs(stored, record)) {
+      if (dryRun || storedCount >= count) return { change: 'unchanged', record };
+      // Same record, more deliveries: say so, or a writer that read fewer could still overwrite it.
+      const seen = { version: stored.version, deliveryCount: storedCount };
+      if (await store.markRecordCount(normalizer.name, callId, seen, count))
+        return { change: 'unchanged', record };
+      continue;
     }
-    if (dryRun) return { change: current ? 'updated' : 'created', record };
-    if (await store.putRecord(record, current?.version ?? 0))
-      return { change: current ? 'updated' : 'created', record };
+    if (dryRun) return { change: stored ? 'updated' : 'created', record };
+    const write = { record, version: (stored?.version ?? 0) + 1, deliveryCount: count, replay };
+    if (await store.putRecordIfNewer(write)) return { change: stored ? 'updated' : 'created', record };
+    // The live consumer needs no retry (a record of at least as many deliveries is stored);
+    // a replay reads again so the current mapping is applied to that larger set.
+    if (!replay) return { change: 'unchanged' };
   }
   throw new RecordConflictError(normalizer.name, callId);
 }
 
-export async function processDelivery(
-  delivery: Delivery,
-  deps: ConsumerDeps,
-): Promise<{ change: RecordChange; record?: CallRecord }> {
-  const normalizer = deps.normalizers[delivery.provider];
-  if (!normalizer) throw new UnknownProviderError(delivery.provider);
-  await deps.store.putDelivery(delivery);
-  if (delivery.callId === null) return { change: 'no-call' };
-  if (!normalizer.recordEvents.has(delivery.eventType)) return { change: 'kept' };
-  return rebuildRecord(normalizer, deps.store, delivery.callId);
+interface Pending {
+  message: Pick<SQSRecord, 'messageId' | 'body'>;
+  outcome: ConsumerOutcome;
+  normalizer?: ProviderNormalizer;
 }
 
-export async function processMessage(message: Pick<SQSRecord, 'messageId' | 'body'>, deps: ConsumerDeps) {
-  const outcome: ConsumerOutcome = { messageId: message.messageId };
+/**
+ * Processes one batch: every message gets its outcome (with `error` when it failed). Deliveries
+ * are stored together, then each call with a record event is rebuilt once, all calls in parallel.
+ */
+export async function processBatch(
+  messages: readonly Pick<SQSRecord, 'messageId' | 'body'>[],
+  deps: ConsumerDeps,
+): Promise<ConsumerOutcome[]> {
+  const pending: Pending[] = messages.map((message) => {
+    const outcome: ConsumerOutcome = { messageId: message.messageId };
+    try {
+      const delivery = decodeEnvelope(message.body);
+      outcome.delivery = delivery;
+      const normalizer = deps.normalizers[delivery.provider];
+      if (!normalizer) throw new UnknownProviderError(delivery.provider);
+      return { message, outcome, normalizer };
+    } catch (error) {
+      outcome.error = error;
+      return { message, outcome };
+    }
+  });
+  const valid = pending.filter(
+    (p): p is Pending & { normalizer: ProviderNormalizer; outcome: { delivery: Delivery } } =>
+      p.outcome.error === undefined && p.normalizer !== undefined && p.outcome.delivery !== undefined,
+  );
+  const isRecordEvent = (p: (typeof valid)[number]) =>
+    p.outcome.delivery.callId !== null && p.normalizer.recordEvents.has(p.outcome.delivery.eventType);
+
   try {
-    outcome.delivery = decodeEnvelope(message.body);
-    Object.assign(outcome, await processDelivery(outcome.delivery, deps));
+    const written = await deps.store.putDeliveries(
+      valid.map((p) => ({ delivery: p.outcome.delivery, side: !isRecordEvent(p) })),
+    );
+    written.forEach((error, i) => {
+      const p = valid[i];
+      if (p && error) p.outcome.error = error;
+    });
   } catch (error) {
-    outcome.error = error;
-    throw error;
-  } finally {
-    deps.observe?.(outcome);
+    for (const p of valid) p.outcome.error = error;
   }
+
+  const calls = new Map<string, { normalizer: ProviderNormalizer; callId: string; members: Pending[] }>();
+  for (const p of valid) {
+    if (p.outcome.error !== undefined) continue;
+    const { callId, provider } = p.outcome.delivery;
+    if (callId === null) p.outcome.change = 'no-call';
+    else if (!isRecordEvent(p)) p.outcome.change = 'kept';
+    else {
+      const key = `${provider}\u0000${callId}`;
+      const call = calls.get(key) ?? { normalizer: p.normalizer, callId, members: [] };
+      call.members.push(p);
+      calls.set(key, call);
+    }
+  }
+  await Promise.all(
+    [...calls.values()].map(async ({ normalizer, callId, members }) => {
+      try {
+        const result = await rebuildRecord(normalizer, deps.store, callId);
+        for (const p of members) Object.assign(p.outcome, result);
+      } catch (error) {
+        // Their deliveries are stored; a redelivery rebuilds the record.
+        for (const p of members) p.outcome.error = error;
+      }
+    }),
+  );
+  return pending.map((p) => p.outcome);
+}
+
+/** One message alone: throws its error, as the batch handler reports it. */
+export async function processMessage(message: Pick<SQSRecord, 'messageId' | 'body'>, deps: ConsumerDeps) {
+  const [outcome] = await processBatch([message], deps);
+  if (!outcome) return;
+  deps.observe?.(outcome);
+  if (outcome.error !== undefined) throw outcome.error;
 }
 
 export type ConsumerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
-/** SQS batch handler: a message that throws is reported alone in `batchItemFailures`. */
+/**
+ * SQS batch handler: the batch is processed as a whole, then each message is settled by Powertools'
+ * partial batch processor, so a message that failed is reported alone in `batchItemFailures`.
+ */
 export const createConsumerHandler =
   (deps: () => ConsumerDeps): ConsumerHandler =>
-  (event, context) =>
-    processPartialResponse(
+  async (event, context) => {
+    const resolved = deps();
+    let outcomes: ConsumerOutcome[];
+    try {
+      outcomes = await processBatch(event.Records, resolved);
+    } catch (error) {
+      outcomes = event.Records.map((record) => ({ messageId: record.messageId, error }));
+    }
+    const byRecord = new Map(event.Records.map((record, i) => [record, outcomes[i]]));
+    return processPartialResponse(
       event,
-      (record: SQSRecord) => processMessage(record, deps()),
+      async (record: SQSRecord) => {
+        const outcome = byRecord.get(record) ?? { messageId: record.messageId };
+        resolved.observe?.(outcome);
+        if (outcome.error !== undefined) throw outcome.error;
+      },
       new BatchProcessor(EventType.SQS),
       {
         context,
         throwOnFullBatchFailure: false,
       },
     );
+  };

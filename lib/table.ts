@@ -2,9 +2,13 @@
  * The calls table: key design and item ↔ domain mapping (no I/O here; see lib/store.ts).
  *
  *   pk = CALL#<provider>#<callId>  sk = RECORD                           the call record
- *   pk = CALL#<provider>#<callId>  sk = DELIVERY#<receivedAt>#<id>       one raw delivery
+ *   pk = CALL#<provider>#<callId>  sk = DELIVERY#<receivedAt>#<id>       a delivery the record is built from
  *   pk = CALL#<provider>#<callId>  sk = PART#<id>#<n>                    overflow of a large raw body
+ *   pk = CALL#<provider>#<callId>  sk = SIDE#<receivedAt>#<id>           any other event of the call, kept raw
  *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<receivedAt>#<id>       a delivery about no call
+ *
+ * DELIVERY# < PART# < RECORD < SIDE#: one Query from DELIVERY# to RECORD reads exactly what a
+ * rebuild needs (record-event deliveries, their parts, the stored record) and never a side event.
  *
  * Records carry sparse GSI keys (fromKey, toKey, dayKey, agentKey, batchKey) and one shared
  * sortKey = <receivedAt>#<provider>#<callId>, so every list is a Query ordered by arrival.
@@ -31,14 +35,17 @@ export const DAY_SHARDS = 8;
 
 export const RECORD_SK = 'RECORD';
 export const DELIVERY_PREFIX = 'DELIVERY#';
+/** Events that cannot change the record (ProviderNormalizer.recordEvents): outside a rebuild's range. */
+export const SIDE_PREFIX = 'SIDE#';
+export const PART_PREFIX = 'PART#';
 export const callPk = (provider: string, callId: string) => `CALL#${provider}#${callId}`;
 export const deliveryPk = (delivery: Pick<Delivery, 'provider' | 'callId' | 'deliveryId'>) =>
   delivery.callId === null
     ? `DELIVERY#${delivery.provider}#${delivery.deliveryId}`
     : callPk(delivery.provider, delivery.callId);
-const deliverySk = (d: Pick<Delivery, 'receivedAt' | 'deliveryId'>) =>
-  `${DELIVERY_PREFIX}${d.receivedAt}#${d.deliveryId}`;
-export const partPrefix = (deliveryId: string) => `PART#${deliveryId}#`;
+const deliverySk = (d: Pick<Delivery, 'receivedAt' | 'deliveryId'>, side: boolean) =>
+  `${side ? SIDE_PREFIX : DELIVERY_PREFIX}${d.receivedAt}#${d.deliveryId}`;
+export const partPrefix = (deliveryId: string) => `${PART_PREFIX}${deliveryId}#`;
 
 /**
  * The instant a record is indexed, listed and range-filtered under: when its first delivery reached
@@ -62,6 +69,9 @@ const MAX_INDEX_KEY_BYTES = 512;
 /** Below the 400 KB item limit with room for attribute names and index keys. */
 export const MAX_RECORD_BYTES = 350_000;
 const MAX_INLINE_BODY = 16_384;
+/** Records whose details exceed this keep their large values (over 1 KiB each) Brotli-compressed. */
+export const MAX_INLINE_DETAILS = 16_384;
+const LARGE_DETAIL_BYTES = 1_024;
 const MAX_FIELD_CHARS = 1_024;
 export const MAX_PART_BYTES = 350_000;
 
@@ -109,7 +119,22 @@ const indexKey = (value: unknown): string | undefined =>
     ? value
     : undefined;
 
-export function recordToItem(record: CallRecord, version: number): Item {
+const brotli = (text: string) =>
+  brotliCompressSync(text, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 5,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_SIZE_HINT]: Buffer.byteLength(text),
+    },
+  });
+
+/**
+ * A record as its item. `deliveryCount` is how many record-event deliveries it was built from; the
+ * record write is conditioned on it (lib/store.ts). Details over 16 KiB keep their small values as
+ * plain attributes and their large ones in `detailsBrotli` (Brotli of a JSON object), so a
+ * transcript costs its compressed size once more rather than its full size.
+ */
+export function recordToItem(record: CallRecord, version: number, deliveryCount?: number): Item {
   const time = listedAt(record);
   const keys = {
     pk: callPk(record.provider, record.callId),
@@ -124,8 +149,20 @@ export function recordToItem(record: CallRecord, version: number): Item {
   };
   let details = toStorable(record.details) as Record<string, unknown>;
   let detailsTruncated = false;
+  let detailsBrotli: Uint8Array | undefined;
+  if (storedBytes(details) > MAX_INLINE_DETAILS) {
+    const large = Object.entries(details).filter(([, v]) => storedBytes(v) > LARGE_DETAIL_BYTES);
+    const compressed = brotli(JSON.stringify(Object.fromEntries(large)));
+    const rest = Object.fromEntries(
+      Object.entries(details).filter(([, v]) => storedBytes(v) <= LARGE_DETAIL_BYTES),
+    );
+    if (compressed.length + storedBytes(rest) <= MAX_RECORD_BYTES) {
+      details = rest;
+      detailsBrotli = compressed;
+    }
+  }
   // One call is one item: a record over the item limit keeps its full details only in the raw body.
-  if (storedBytes(details) > MAX_RECORD_BYTES) {
+  if (!detailsBrotli && storedBytes(details) > MAX_RECORD_BYTES) {
     details = Object.fromEntries(Object.entries(details).filter(([, v]) => storedBytes(v) < 16_384));
     detailsTruncated = true;
   }
@@ -150,7 +187,15 @@ export function recordToItem(record: CallRecord, version: number): Item {
     durationSeconds,
   };
   return marshall(
-    { ...record, ...clipped, details, ...keys, ...(detailsTruncated && { detailsTruncated }) },
+    {
+      ...record,
+      ...clipped,
+      details,
+      ...keys,
+      ...(deliveryCount !== undefined && { deliveryCount }),
+      ...(detailsBrotli && { detailsBrotli }),
+      ...(detailsTruncated && { detailsTruncated }),
+    },
     {
       removeUndefinedValues: true,
     },
@@ -176,8 +221,15 @@ export function itemToRecord(item: Item): StoredRecord {
     agentKey,
     batchKey,
     detailsTruncated,
+    deliveryCount,
+    detailsBrotli,
     ...record
   } = unmarshall(item);
+  if (detailsBrotli instanceof Uint8Array)
+    record.details = {
+      ...record.details,
+      ...JSON.parse(brotliDecompressSync(detailsBrotli).toString('utf8')),
+    };
   return {
     record: record as CallRecord,
     version: Number(version),
@@ -190,17 +242,12 @@ export function itemToRecord(item: Item): StoredRecord {
  * Small bodies stay readable text; larger ones are Brotli-compressed; compressed bodies beyond one
  * item's budget are split across PART items.
  */
-export function deliveryToItems(delivery: Delivery): Item[] {
+export function deliveryToItems(delivery: Delivery, { side = false }: { side?: boolean } = {}): Item[] {
   const pk = deliveryPk(delivery);
   const { body, ...fields } = delivery;
-  const head = { pk, sk: deliverySk(delivery), ...fields };
+  const head = { pk, sk: deliverySk(delivery, side && delivery.callId !== null), ...fields };
   if (Buffer.byteLength(body) <= MAX_INLINE_BODY) return [marshall({ ...head, body })];
-  const compressed = brotliCompressSync(body, {
-    params: {
-      [constants.BROTLI_PARAM_QUALITY]: 5,
-      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-    },
-  });
+  const compressed = brotli(body);
   if (compressed.length <= MAX_PART_BYTES) return [marshall({ ...head, bodyBrotli: compressed })];
   const parts: Item[] = [];
   for (let offset = 0, n = 0; offset < compressed.length; offset += MAX_PART_BYTES, n++) {
@@ -213,6 +260,9 @@ export function deliveryToItems(delivery: Delivery): Item[] {
 }
 
 export const deliveryParts = (head: Item): number => Number(head.parts?.N ?? 0);
+
+/** How many deliveries the stored record was built from; 0 for a record written before counts were kept. */
+export const recordDeliveryCount = (item: Item): number => Number(item.deliveryCount?.N ?? 0);
 
 /** Rebuilds a delivery from its head item and, when it has any, its parts in order. */
 export function itemsToDelivery(head: Item, parts: readonly Item[] = []): Delivery {

@@ -176,7 +176,7 @@ export async function replayCalls({
       const normalizer = normalizers[key.provider];
       if (!normalizer) throw new Error(`no normalizer for provider ${key.provider}`);
       const before = await store.getRecord(key.provider, key.callId);
-      const { change, record } = await rebuildRecord(normalizer, store, key.callId, { dryRun });
+      const { change, record } = await rebuildRecord(normalizer, store, key.callId, { dryRun, replay: true });
       const fields = change === 'created' || change === 'updated' ? diffRecords(before?.record, record) : [];
       return { ...key, change, fields };
     } catch (error) {

@@ -22,6 +22,7 @@ import {
   crashOnce,
   eventually,
   failDynamoCalls,
+  itemOfCalls,
   putsForCalls,
   receiveAny,
   recordBatches,
@@ -29,6 +30,7 @@ import {
   singleAttemptDynamoClient,
   startFaultProxy,
   type TcpFaultProxy,
+  throttleBatchWrites,
 } from '../support/faults';
 import { callkaroRequest, jsonBody } from '../support/requests';
 import { CALLKARO_SECRETS, startTestStack, type TestStack } from '../support/stack';
@@ -180,7 +182,18 @@ describe('DynamoDB faults at the consumer', () => {
   async function faultyConsumer(stack: TestStack, failing: readonly string[]) {
     const dynamo = singleAttemptDynamoClient(stack.dynamoEmulator.endpoint);
     cleanup.push(() => dynamo.destroy());
-    const fault = failDynamoCalls(dynamo, 'PutItemCommand', putsForCalls('callkaro', failing));
+    // Deliveries are written in batches (throttled items come back unprocessed), records by PutItem.
+    const puts = failDynamoCalls(dynamo, 'PutItemCommand', putsForCalls('callkaro', failing));
+    const batches = throttleBatchWrites(dynamo, itemOfCalls('callkaro', failing));
+    const fault = {
+      get injected() {
+        return puts.injected + batches.injected;
+      },
+      heal: () => {
+        puts.heal();
+        batches.heal();
+      },
+    };
     const store = buildCallStore(dynamo, stack.tableName);
     const consumer = recordBatches(createConsumerHandler(() => ({ store, normalizers })));
     return { fault, consumer };
@@ -250,9 +263,11 @@ describe('DynamoDB faults at the consumer', () => {
 
 describe('a consumer that crashes mid-batch', () => {
   it.each([
+    // Writes of a batch: its deliveries (parts of the large body, then every head), then one record per call.
     { atWrite: 1, when: 'before' },
+    { atWrite: 1, when: 'after' },
     { atWrite: 3, when: 'after' },
-    { atWrite: 7, when: 'before' },
+    { atWrite: 5, when: 'before' },
   ] as const)('loses and doubles nothing (crash at write $atWrite, $when it)', async (plan) => {
     // Prepare
     const crash = crashOnce(plan);

@@ -82,9 +82,9 @@ describe('npm run redrive', () => {
       ...deps,
       store: {
         ...deps.store,
-        putDelivery: async (delivery) => {
+        putDeliveries: async (writes) => {
           if (broken) throw new Error('simulated outage');
-          return deps.store.putDelivery(delivery);
+          return deps.store.putDeliveries(writes);
         },
       },
     });

@@ -207,9 +207,10 @@ describe('packaged CloudFormation template', () => {
     [
       'ConsumerRole',
       [
-        'dynamodb:GetItem',
+        'dynamodb:BatchWriteItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
+        'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sqs:ChangeMessageVisibility',

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsumerOutcome, createConsumerHandler, processMessage } from '../../lib/consumer';
 import { type Delivery, encodeEnvelope } from '../../lib/envelope';
+import { replayCalls } from '../../lib/ops/replay';
 import { normalizers } from '../../lib/providers/registry';
 import type { CallStore } from '../../lib/store';
 import {
@@ -22,7 +23,9 @@ import {
   itemToRecord,
   partPrefix,
   RECORD_SK,
+  recordDeliveryCount,
   recordToItem,
+  SIDE_PREFIX,
 } from '../../lib/table';
 import { type Provider, provider, SEEDS, seedPath, withValueAt } from '../support/arbitraries';
 import { sqsRecord } from '../support/sqs';
@@ -100,15 +103,51 @@ function memoryStore(): CallStore {
     [...items.values()]
       .filter((i) => i.pk?.S === pk && i.sk?.S?.startsWith(prefix))
       .sort((a, b) => ((a.sk?.S ?? '') < (b.sk?.S ?? '') ? -1 : 1));
-  const loadByPk = (pk: string) =>
-    byPrefix(pk, DELIVERY_PREFIX).map((head) =>
+  const withParts = (pk: string, heads: Item[]) =>
+    heads.map((head) =>
       deliveryParts(head) === 0
         ? itemsToDelivery(head)
         : itemsToDelivery(head, byPrefix(pk, partPrefix(head.deliveryId?.S ?? ''))),
     );
+  const loadByPk = (pk: string) =>
+    withParts(pk, [...byPrefix(pk, DELIVERY_PREFIX), ...byPrefix(pk, SIDE_PREFIX)]);
+  const recordItem = (pk: string) => items.get(`${pk}\u0000${RECORD_SK}`);
   return {
-    async putDelivery(delivery) {
-      for (const item of deliveryToItems(delivery)) put(item);
+    async putDelivery(delivery, options) {
+      for (const item of deliveryToItems(delivery, options)) put(item);
+    },
+    async putDeliveries(writes) {
+      return writes.map(({ delivery, side }) => {
+        try {
+          for (const item of deliveryToItems(delivery, { side })) put(item);
+          return undefined;
+        } catch (error) {
+          return error as Error;
+        }
+      });
+    },
+    async loadCall(provider, callId) {
+      const pk = callPk(provider, callId);
+      const record = recordItem(pk);
+      return {
+        deliveries: withParts(pk, byPrefix(pk, DELIVERY_PREFIX)),
+        stored: record ? itemToRecord(record) : null,
+        storedCount: record ? recordDeliveryCount(record) : 0,
+      };
+    },
+    async putRecordIfNewer({ record, version, deliveryCount, replay }) {
+      const current = recordItem(callPk(record.provider, record.callId));
+      const stored = current?.deliveryCount ? recordDeliveryCount(current) : undefined;
+      if (stored !== undefined && (replay ? stored > deliveryCount : stored >= deliveryCount)) return false;
+      put(recordToItem(record, version, deliveryCount));
+      return true;
+    },
+    async markRecordCount(provider, callId, seen, deliveryCount) {
+      const current = recordItem(callPk(provider, callId));
+      if (!current || Number(current.version?.N) !== seen.version) return false;
+      if (recordDeliveryCount(current) !== seen.deliveryCount) return false;
+      put({ ...current, deliveryCount: { N: String(deliveryCount) } });
+      return true;
     },
     async loadDeliveries(provider, callId) {
       return loadByPk(callPk(provider, callId));
@@ -274,6 +313,62 @@ describe('the consumer on an in-memory store with DynamoDB rules', () => {
         expect(results[2]).toEqual(results[0]);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('the consumer in batches on an in-memory store', () => {
+  /** Messages of one call, cut into batches (some run at the same time), some delivered again. */
+  const batchedCall = provider.chain((p) =>
+    fc.array(delivery(p, fc.constant(SEED_CALL_IDS[p])), { minLength: 1, maxLength: 6 }).chain((deliveries) =>
+      fc.record({
+        deliveries: fc.constant(deliveries),
+        // Per message: its batch, and the batch of a redelivery (or none).
+        plan: fc.array(fc.record({ batch: fc.nat(3), again: fc.option(fc.nat(3), { nil: undefined }) }), {
+          minLength: deliveries.length,
+          maxLength: deliveries.length,
+        }),
+        concurrent: fc.boolean(),
+      }),
+    ),
+  );
+
+  it('gives the same record as processing the deliveries one by one, whatever the batches and redeliveries', async () => {
+    await fc.assert(
+      fc.asyncProperty(batchedCall, async ({ deliveries, plan, concurrent }) => {
+        // Prepare
+        const p = deliveries[0]?.provider as Provider;
+        const callId = SEED_CALL_IDS[p];
+        const oneByOne = memoryStore();
+        for (const d of deliveries)
+          await processMessage(
+            { messageId: d.deliveryId, body: encodeEnvelope(d) },
+            { store: oneByOne, normalizers },
+          );
+        const batches: SQSEvent[] = Array.from({ length: 4 }, () => ({ Records: [] }));
+        deliveries.forEach((d, i) => {
+          const { batch, again } = plan[i] ?? { batch: 0 };
+          const body = encodeEnvelope(d);
+          batches[batch]?.Records.push(sqsRecord({ messageId: `${d.deliveryId}-1`, body }));
+          if (again !== undefined)
+            batches[again]?.Records.push(sqsRecord({ messageId: `${d.deliveryId}-2`, body }));
+        });
+        const store = memoryStore();
+        const handler = createConsumerHandler(() => ({ store, normalizers }));
+        const nonEmpty = batches.filter((b) => b.Records.length > 0);
+
+        // Act
+        if (concurrent) await Promise.all(nonEmpty.map((b) => handler(b)));
+        else for (const b of nonEmpty) await handler(b);
+        const replayed = await replayCalls({ store, normalizers, calls: [{ provider: p, callId }] });
+
+        // Assess
+        const expected = (await oneByOne.getRecord(p, callId))?.record ?? null;
+        expect((await store.getRecord(p, callId))?.record ?? null).toEqual(expected);
+        expect(replayed.counts.failed).toBe(0);
+        expect(replayed.calls[0]?.change).toBe(expected === null ? 'pending' : 'unchanged');
+      }),
+      { numRuns: 150 },
     );
   });
 });

@@ -139,6 +139,59 @@ export function failDynamoCalls(
   };
 }
 
+/**
+ * Throttles every item of a BatchWriteItem that matches `when` as DynamoDB does under load: the
+ * request succeeds and hands those items back as UnprocessedItems, the others are written.
+ * `injected` counts the distinct items refused, however often they are asked again.
+ */
+export function throttleBatchWrites(client: DynamoDBClient, when: (item: Item) => boolean): DynamoFault {
+  let active = true;
+  const refused = new Set<string>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!active || context.commandName !== 'BatchWriteItemCommand') return next(args);
+      const input = args.input as { RequestItems: Record<string, { PutRequest?: { Item: Item } }[]> };
+      const kept: typeof input.RequestItems = {};
+      const unprocessed: typeof input.RequestItems = {};
+      for (const [table, requests] of Object.entries(input.RequestItems)) {
+        for (const request of requests) {
+          const item = request.PutRequest?.Item;
+          const target = item && when(item) ? unprocessed : kept;
+          if (item && target === unprocessed) refused.add(`${item.pk?.S}\u0000${item.sk?.S}`);
+          target[table] = [...(target[table] ?? []), request];
+        }
+      }
+      if (Object.keys(unprocessed).length === 0) return next(args);
+      if (Object.keys(kept).length === 0)
+        return {
+          output: { UnprocessedItems: unprocessed, $metadata: {} },
+          response: {},
+        } as never;
+      const result = await next({ ...args, input: { ...input, RequestItems: kept } });
+      const output = result.output as { UnprocessedItems?: typeof unprocessed };
+      return {
+        ...result,
+        output: { ...output, UnprocessedItems: { ...output.UnprocessedItems, ...unprocessed } },
+      } as never;
+    },
+    { step: 'initialize', name: `fault-batch-${Math.random().toString(36).slice(2)}` },
+  );
+  return {
+    get injected() {
+      return refused.size;
+    },
+    heal: () => {
+      active = false;
+    },
+  };
+}
+
+/** True for an item of one of the calls. */
+export const itemOfCalls =
+  (provider: string, callIds: readonly string[]) =>
+  (item: Item): boolean =>
+    callIds.some((callId) => item.pk?.S === `CALL#${provider}#${callId}`);
+
 /** True for a PutItem input whose item belongs to one of the calls. */
 export const putsForCalls =
   (provider: string, callIds: readonly string[]) =>
@@ -189,8 +242,12 @@ export function crashOnce(plan: CrashPlan) {
     },
     store: (inner: CallStore): CallStore => ({
       ...inner,
-      putDelivery: (delivery) => write(() => inner.putDelivery(delivery)),
+      putDelivery: (delivery, options) => write(() => inner.putDelivery(delivery, options)),
+      putDeliveries: (writes) => write(() => inner.putDeliveries(writes)),
       putRecord: (record, expectedVersion) => write(() => inner.putRecord(record, expectedVersion)),
+      putRecordIfNewer: (recordWrite) => write(() => inner.putRecordIfNewer(recordWrite)),
+      markRecordCount: (provider, callId, seen, count) =>
+        write(() => inner.markRecordCount(provider, callId, seen, count)),
     }),
     handler:
       (inner: ConsumerHandler): ConsumerHandler =>

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { brotliDecompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../lib/record';
 import {
@@ -52,8 +54,10 @@ describe('record items', () => {
   });
 
   it('keeps an oversized record within one item by leaving its large details to the raw body', () => {
-    // Prepare
-    const huge = record({ details: { agentId: 'agent-1', transcription: 'नमस्ते '.repeat(60_000) } });
+    // Prepare: incompressible, so even compressed it would not fit one item
+    const huge = record({
+      details: { agentId: 'agent-1', transcription: randomBytes(400_000).toString('base64') },
+    });
 
     // Act
     const item = recordToItem(huge, 1);
@@ -64,6 +68,30 @@ describe('record items', () => {
       detailsTruncated: true,
       record: { details: { agentId: 'agent-1' } },
     });
+  });
+
+  it('keeps seed-size details as plain attributes and large values compressed, read back unchanged', () => {
+    // Prepare
+    const transcription = 'Agent: नमस्ते, how can I help? Customer: my order 4711 is late. '.repeat(800);
+    const seed = record();
+    const large = record({ details: { agentId: 'agent-1', batchId: 'batch-1', transcription } });
+
+    // Act
+    const seedItem = recordToItem(seed, 1, 1);
+    const largeItem = recordToItem(large, 1, 1);
+
+    // Assess
+    expect(seedItem.details?.M?.transcription).toEqual({ S: 'hello' });
+    expect(seedItem.detailsBrotli).toBeUndefined();
+    expect(largeItem.details?.M).toEqual({ agentId: { S: 'agent-1' }, batchId: { S: 'batch-1' } });
+    expect(largeItem.detailsBrotli?.B?.length).toBeLessThan(Buffer.byteLength(transcription) / 10);
+    expect(
+      JSON.parse(brotliDecompressSync(largeItem.detailsBrotli?.B ?? new Uint8Array()).toString()),
+    ).toEqual({
+      transcription,
+    });
+    expect(itemToRecord(seedItem)).toEqual({ record: seed, version: 1, detailsTruncated: false });
+    expect(itemToRecord(largeItem)).toEqual({ record: large, version: 1, detailsTruncated: false });
   });
 
   it('clips unbounded provider strings and marks the record for a rebuild from the raw body', () => {
