@@ -1,36 +1,185 @@
 /**
- * `npx tsx scripts/sign-webhook.ts <telnyx|vonage> <body file> [url]`: prints a curl command that
- * sends the file's exact bytes to the local stack signed as the provider signs them — Telnyx with
- * the dev key pair (RFC 8032 TEST 1, whose public key is TELNYX_PUBLIC_KEY's dev default; another
- * private seed in TELNYX_PRIVATE_SEED_HEX), Vonage with VONAGE_SIGNATURE_SECRET or its dev default.
+ * `npm run sign -- <provider> <body file>`: prints one curl command that sends the file's exact
+ * bytes to the local stack as the provider would, for every provider of lib/providers/list.ts —
+ * signed with the provider's own signature functions (lib/providers/<name>/ingress.ts, sign.ts)
+ * under the secret the local stack uses (`local.secret(process.env)`: the same variables, the same
+ * dev defaults), or with the Basic credentials / path token in the URL for Bandwidth and CallKaro.
+ * `npm run sign -- twilio test/fixtures/twilio/status-completed.txt | sh` sends it.
+ *
+ * URL: PUBLIC_BASE_URL when set (what Twilio and Plivo signatures are checked against), else
+ * http://127.0.0.1:$PORT (3000), + the provider's route path. Telnyx signs with the private seed of
+ * the dev key pair (TELNYX_PRIVATE_SEED_HEX for another one); Vapi follows the VAPI_* auth settings.
+ * Timestamped schemes (Telnyx, Retell, Vapi HMAC) must be sent within 5 minutes.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { bandwidthIngress } from '../lib/providers/bandwidth/ingress';
+import { bandwidthV2Ingress } from '../lib/providers/bandwidth-v2/ingress';
+import { callkaroIngress } from '../lib/providers/callkaro/ingress';
+import { formPairs } from '../lib/providers/form';
+import { PROVIDER_NAMES, PROVIDERS } from '../lib/providers/list';
+import { plivoIngress, plivoSignatureV3 } from '../lib/providers/plivo/ingress';
+import {
+  SIGNATURE_HEADER as RETELL_HEADER,
+  retellDigest,
+  retellIngress,
+} from '../lib/providers/retell/ingress';
+import { telnyxIngress, verifyTelnyxSignature } from '../lib/providers/telnyx/ingress';
 import { DEV_PRIVATE_SEED_HEX, signTelnyx } from '../lib/providers/telnyx/sign';
+import { twilioIngress, twilioSignature } from '../lib/providers/twilio/ingress';
+import type { ProviderIngress } from '../lib/providers/types';
+import { vapiAuthSettings, vapiIngress, vapiSignature } from '../lib/providers/vapi/ingress';
+import { vonageIngress } from '../lib/providers/vonage/ingress';
 import { signVonage } from '../lib/providers/vonage/sign';
 
-const [provider, file, url] = process.argv.slice(2);
-const signers: Record<string, (body: Buffer) => Record<string, string>> = {
-  telnyx: (body) =>
-    signTelnyx(
-      body,
-      String(Math.floor(Date.now() / 1000)),
-      process.env.TELNYX_PRIVATE_SEED_HEX || DEV_PRIVATE_SEED_HEX,
-    ),
-  vonage: (body) =>
-    signVonage(body, process.env.VONAGE_SIGNATURE_SECRET?.split('\n')[0] || 'dev-signature-secret'),
+const FORM = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
+
+interface Request {
+  url: string;
+  headers: Record<string, string>;
+}
+
+interface Signer {
+  ingress: ProviderIngress;
+  /** The request for `body` to the route's URL (`{param}`s unfilled), given the local secret. */
+  sign(body: Buffer, routeUrl: string, secret: string): Request;
+}
+
+const env = process.env;
+const seconds = () => String(Math.floor(Date.now() / 1000));
+/** Telnyx's rule (parseTelnyxBody): a JSON document starts with `{` or `[`, anything else is a form. */
+const typeOf = (body: Buffer) => (/^\s*[{[]/.test(body.toString('utf8')) ? JSON_TYPE : FORM);
+
+/** A note on stderr when the seed does not sign for the key the local stack checks with. */
+function warnUnlessPair(seedHex: string, publicKey: string) {
+  const probe = Buffer.from('probe');
+  try {
+    verifyTelnyxSignature(probe, signTelnyx(probe, seconds(), seedHex), [publicKey], new Date());
+  } catch {
+    console.error(
+      'warning: TELNYX_PRIVATE_SEED_HEX is not the private half of TELNYX_PUBLIC_KEY; the stack will answer 401',
+    );
+  }
+}
+
+/** The URL the provider calls carries the credentials (Basic user:pass@, path token). */
+const inUrl = (ingress: ProviderIngress): Signer => ({
+  ingress,
+  sign: (_body, routeUrl, secret) => ({
+    url: ingress.local?.webhookUrl?.(routeUrl, secret) ?? routeUrl,
+    headers: { 'content-type': JSON_TYPE },
+  }),
+});
+
+const SIGNERS: Readonly<Record<string, Signer>> = {
+  bandwidth: inUrl(bandwidthIngress),
+  'bandwidth-v2': inUrl(bandwidthV2Ingress),
+  callkaro: inUrl(callkaroIngress),
+  twilio: {
+    ingress: twilioIngress,
+    sign: (body, url, token) => ({
+      url,
+      headers: {
+        'content-type': FORM,
+        'x-twilio-signature': twilioSignature(token, url, formPairs(body.toString('utf8'))),
+      },
+    }),
+  },
+  plivo: {
+    ingress: plivoIngress,
+    sign: (body, url, token) => {
+      const nonce = randomBytes(10).toString('hex');
+      return {
+        url,
+        headers: {
+          'content-type': FORM,
+          'x-plivo-signature-v3': plivoSignatureV3(token, url, formPairs(body.toString('utf8')), nonce),
+          'x-plivo-signature-v3-nonce': nonce,
+        },
+      };
+    },
+  },
+  telnyx: {
+    ingress: telnyxIngress,
+    // The local secret is the public key; signing needs the private seed of its pair.
+    sign: (body, url, publicKey) => {
+      const seedHex = env.TELNYX_PRIVATE_SEED_HEX || DEV_PRIVATE_SEED_HEX;
+      warnUnlessPair(seedHex, publicKey);
+      return { url, headers: { 'content-type': typeOf(body), ...signTelnyx(body, seconds(), seedHex) } };
+    },
+  },
+  vonage: {
+    ingress: vonageIngress,
+    sign: (body, url, secret) => ({
+      url,
+      headers: { 'content-type': JSON_TYPE, ...signVonage(body, secret) },
+    }),
+  },
+  retell: {
+    ingress: retellIngress,
+    sign: (body, url, apiKey) => {
+      const ms = Date.now();
+      return {
+        url,
+        headers: {
+          'content-type': JSON_TYPE,
+          [RETELL_HEADER]: `v=${ms},d=${retellDigest(body, ms, apiKey)}`,
+        },
+      };
+    },
+  },
+  vapi: {
+    ingress: vapiIngress,
+    sign: (body, url, secret) => {
+      const { mode, hmac } = vapiAuthSettings(env);
+      const headers: Record<string, string> = { 'content-type': JSON_TYPE };
+      if (mode === 'bearer') headers.authorization = `Bearer ${secret}`;
+      else if (mode !== 'hmac') headers['x-vapi-secret'] = secret;
+      else {
+        const timestamp = hmac.payloadFormat.includes('{timestamp}') ? seconds() : '';
+        if (timestamp !== '') headers[hmac.timestampHeader] = timestamp;
+        headers[hmac.signatureHeader] = vapiSignature(hmac, body, timestamp, secret);
+      }
+      return { url, headers };
+    },
+  },
 };
-const signer = provider === undefined ? undefined : signers[provider];
-if (signer === undefined || file === undefined) {
-  console.error('usage: npx tsx scripts/sign-webhook.ts <telnyx|vonage> <body file> [url]');
+
+const USAGE = `usage: npm run sign -- <${PROVIDER_NAMES.join('|')}> <body file>`;
+
+function usage(problem?: string): never {
+  if (problem) console.error(`error: ${problem}`);
+  console.error(USAGE);
   process.exit(2);
 }
-const body = readFileSync(file);
-const target = url ?? `http://127.0.0.1:${process.env.PORT || 3000}/webhooks/${provider}`;
-const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
-const type = body.toString('utf8').trimStart().startsWith('{')
-  ? 'application/json'
-  : 'application/x-www-form-urlencoded';
-const headers = Object.entries({ 'content-type': type, ...signer(body) }).map(
-  ([name, value]) => `-H ${quote(`${name}: ${value}`)}`,
-);
-console.log(`curl -sS ${headers.join(' ')} --data-binary @${quote(file)} ${quote(target)}`);
+
+const args = process.argv.slice(2);
+const [provider = '', file] = args;
+const signer = Object.hasOwn(SIGNERS, provider) ? SIGNERS[provider] : undefined;
+const route = PROVIDERS.find((entry) => entry.name === provider);
+if (args.length !== 2 || file === undefined) usage();
+if (signer === undefined || route === undefined) usage(`unknown provider "${provider}"`);
+let body: Buffer;
+try {
+  body = readFileSync(file);
+} catch (error) {
+  usage(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+}
+
+try {
+  const baseUrl = (env.PUBLIC_BASE_URL || `http://127.0.0.1:${env.PORT || 3000}`).replace(/\/+$/, '');
+  const secrets = signer.ingress.local?.secret(env);
+  const secret = secrets?.secrets[0];
+  if (secret === undefined) throw new Error(`${provider} has no local secret`);
+  const { url, headers } = signer.sign(body, `${baseUrl}${route.path}`, secret);
+  const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+  const options = Object.entries(headers).map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`);
+  // The status on a line of its own after the response body: 200 means accepted.
+  const status = quote('\\nHTTP %{http_code}\\n');
+  console.log(`curl -sS -w ${status} ${options.join(' ')} --data-binary @${quote(file)} ${quote(url)}`);
+} catch (error) {
+  // A bad setting (VAPI_AUTH_MODE=…, a ':' in a Basic user name): one line, as npm start says it.
+  console.error(`error: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,190 @@
+/**
+ * `npm run -s sign -- <provider> <file> | sh` end to end: the script runs as a child process against
+ * a real local stack (env {}: every dev default), its printed curl line runs through `sh -c` as a
+ * newcomer's pipe would, and the call's record must come out of DynamoDB, for all nine providers.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { getCall } from '../../lib/calls/query';
+import { type LocalStack, startLocalStack } from '../../lib/local/stack';
+import { PROVIDER_NAMES } from '../../lib/providers/list';
+import { normalizers } from '../../lib/providers/registry';
+import { twilioIngress } from '../../lib/providers/twilio/ingress';
+import type { WebhookRequest } from '../../lib/providers/types';
+import { vapiIngress } from '../../lib/providers/vapi/ingress';
+import { buildCallStore } from '../../lib/store';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const TABLE = 'call-intake-local-calls';
+// Nothing of the developer's environment (secrets, PUBLIC_BASE_URL) may leak into the script.
+const BARE_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+/** One end-of-call fixture per provider (Telnyx twice: Call Control JSON and a TeXML form) and its call id. */
+const CASES = [
+  { provider: 'bandwidth', file: 'bandwidth/hangup.json', callId: '{callId}' },
+  { provider: 'callkaro', file: 'callkaro/call-ended.json', callId: '2303fa770b666a64ab1694c1e' },
+  { provider: 'twilio', file: 'twilio/status-completed.txt', callId: 'CA1234567890ABCDEF1234567890ABCDEF' },
+  { provider: 'plivo', file: 'plivo/hangup.txt', callId: '3e82ae9d-2c78-4d85-b1a4-6eae7dbafb36' },
+  { provider: 'telnyx', file: 'telnyx/call-hangup.json', callId: '428c31b6-7af4-4bcb-b7f5-5013ef9657c1' },
+  {
+    provider: 'telnyx',
+    file: 'telnyx/texml-completed.txt',
+    callId: '2f1f5a3e-b3b8-11ee-8f0c-02420a0d7f68',
+  },
+  { provider: 'vonage', file: 'vonage/completed.json', callId: 'aaaaaaaa-bbbb-cccc-dddd-0123456789ab' },
+  {
+    provider: 'bandwidth-v2',
+    file: 'bandwidth-v2/disconnect.json',
+    callId: 'c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d',
+  },
+  { provider: 'retell', file: 'retell/call-ended.json', callId: 'Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6' },
+  { provider: 'vapi', file: 'vapi/end-of-call-report.json', callId: '0a8a3f2c-5b1e-4c7d-9f3a-2e6b8d4c1a90' },
+] as const;
+
+const fixturePath = (file: string) => join('test/fixtures', file);
+
+/** The script as `npm run -s sign -- …` runs it, from the project root. */
+const sign = (args: readonly string[], env: Record<string, string> = {}) =>
+  run(TSX, ['scripts/sign-webhook.ts', ...args], { cwd: ROOT, env: { ...BARE_ENV, ...env } });
+
+/** The words of a printed curl line as sh splits them (sh's own quoting rules, not a re-implementation). */
+async function shellWords(command: string): Promise<string[]> {
+  if (!command.startsWith('curl ')) throw new Error(`not a curl command: ${command}`);
+  const { stdout } = await run('sh', ['-c', `printf '%s\\0' ${command.slice('curl '.length)}`], {
+    env: BARE_ENV,
+  });
+  return stdout.split('\0').slice(0, -1);
+}
+
+/** The request a printed curl line sends, as the webhook sees it: lower-case headers, raw body, URL. */
+async function requestOf(command: string): Promise<WebhookRequest> {
+  const words = await shellWords(command);
+  const headers: Record<string, string> = {};
+  let body = Buffer.alloc(0);
+  for (const [i, word] of words.entries()) {
+    const next = words[i + 1] ?? '';
+    if (word === '-H') {
+      const colon = next.indexOf(':');
+      headers[next.slice(0, colon).toLowerCase()] = next.slice(colon + 1).trim();
+    }
+    if (word === '--data-binary') body = readFileSync(join(ROOT, next.replace(/^@/, '')));
+  }
+  return {
+    method: 'POST',
+    headers,
+    pathParameters: {},
+    rawBody: body,
+    rawQueryString: '',
+    url: words.at(-1) ?? '',
+  };
+}
+
+let stack: LocalStack;
+const dataDir = mkdtempSync(join(tmpdir(), 'call-intake-sign-'));
+beforeAll(async () => {
+  stack = await startLocalStack({
+    port: 0,
+    sqsPort: 0,
+    dynamoPort: 0,
+    dataDir,
+    env: {},
+    log: () => {},
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+// Concurrent: each case is mostly a tsx start-up; the stack and its queue are shared safely (drain
+// waits for the queue to be empty, so for this case's delivery too).
+describe.concurrent('npm run sign: a correctly signed request for the local stack, per provider', () => {
+  it('covers every provider of the list', ({ expect }) => {
+    expect(new Set(CASES.map((c) => c.provider))).toEqual(new Set(PROVIDER_NAMES));
+  });
+
+  it.for(CASES)('$provider: $file is accepted (200) and becomes its call record', async (c, { expect }) => {
+    // Prepare
+    const { stdout: command, stderr } = await sign([c.provider, fixturePath(c.file)], {
+      PORT: String(stack.port),
+    });
+    expect(stderr).toBe('');
+    expect(command.trim().split('\n')).toHaveLength(1);
+
+    // Act: exactly what `| sh` does with the line.
+    const { stdout: response } = await run('sh', ['-c', command], { cwd: ROOT, env: BARE_ENV });
+    await stack.drain();
+
+    // Assess
+    expect(response.trim().split('\n').at(-1)).toBe('HTTP 200');
+    expect(response).toContain('"received":true');
+    const reader = { store: buildCallStore(stack.dynamo, TABLE), normalizers };
+    const record = await getCall(reader, c.provider, c.callId);
+    expect(record).toMatchObject({ provider: c.provider, callId: c.callId });
+  });
+
+  it.for([
+    ['secret', { VAPI_AUTH_MODE: 'secret' }],
+    [
+      'a custom HMAC plan',
+      {
+        VAPI_HMAC_ALGORITHM: 'sha512',
+        VAPI_HMAC_ENCODING: 'base64',
+        VAPI_HMAC_SIGNATURE_PREFIX: "sha512='",
+        VAPI_HMAC_SIGNATURE_HEADER: 'X-Custom-Sig',
+        VAPI_HMAC_TIMESTAMP_HEADER: 'X-Custom-Ts',
+        VAPI_HMAC_PAYLOAD_FORMAT: '{body}:{timestamp}',
+      },
+    ],
+  ] as const)(
+    'vapi: follows the VAPI_* auth settings (%s) the stack would check with',
+    async ([, settings], { expect }) => {
+      // Act
+      const { stdout } = await sign(['vapi', fixturePath('vapi/end-of-call-report.json')], settings);
+
+      // Assess: the webhook's own check, under the same settings and the dev default secret.
+      const request = await requestOf(stdout.trim());
+      expect(request.url).toBe('http://127.0.0.1:3000/webhooks/vapi');
+      expect(() =>
+        vapiIngress.authenticate(request, ['dev-vapi-secret'], { now: new Date(), settings }),
+      ).not.toThrow();
+      // …and not under the defaults: the settings are what made it pass.
+      expect(() =>
+        vapiIngress.authenticate(request, ['dev-vapi-secret'], { now: new Date(), settings: {} }),
+      ).toThrow();
+    },
+  );
+
+  it('signs the PUBLIC_BASE_URL route when set, as the stack checks Twilio against it', async ({
+    expect,
+  }) => {
+    const { stdout } = await sign(['twilio', fixturePath('twilio/status-completed.txt')], {
+      PUBLIC_BASE_URL: 'https://abc.example.ngrok.app/',
+      TWILIO_AUTH_TOKEN: 'my-token',
+    });
+    const request = await requestOf(stdout.trim());
+    expect(request.url).toBe('https://abc.example.ngrok.app/webhooks/twilio');
+    const context = { now: new Date(), settings: {} };
+    expect(() => twilioIngress.authenticate(request, ['my-token'], context)).not.toThrow();
+  });
+
+  it.for([
+    ['an unknown provider', ['nope', fixturePath('vapi/end-of-call-report.json')]],
+    ['a missing file', ['twilio', 'test/fixtures/twilio/no-such-file.txt']],
+  ] as const)('prints the usage on stderr and exits 2 for %s', async ([, args], { expect }) => {
+    const failure = await sign(args).then(
+      () => null,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stdout).toBe('');
+    expect(failure?.stderr).toContain('usage: npm run sign -- <');
+  });
+});
