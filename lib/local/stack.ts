@@ -11,15 +11,14 @@
  * start, receive counts kept. stop() therefore need not drain anything: it lets the requests and
  * the consumer batch in progress finish, within bounds, and closes.
  */
-import { readdirSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ConsumerDeps } from '../consumer';
 import { printable } from '../printable';
+import { PROVIDERS } from '../providers/list';
 import type { LocalSecrets } from '../providers/types';
 import {
   type Emulator,
@@ -37,7 +36,7 @@ import {
 import { DEFAULT_DYNAMODB_PORT, DEFAULT_HTTP_PORT, DEFAULT_SQS_PORT, LOCAL_STAGE, stageNames } from './names';
 import { createLocalPipeline, type LocalPipeline } from './pipeline';
 import { type QueuePoller, startQueuePoller } from './poller';
-import { loadProviderRoutes, PROJECT_ROOT, type ProviderRoute } from './routes';
+import { loadProviderRoutes, type ProviderRoute } from './routes';
 import { close, createLocalServer, listen } from './server';
 
 export interface LocalStackOptions {
@@ -156,19 +155,6 @@ async function importSavedQueue(sqs: SQSClient, queueUrl: string, file: string):
   return messages.length;
 }
 
-/** The first seed payload of a provider, for the curl hint. */
-function sampleFile(provider: string): string | undefined {
-  const folder = fileURLToPath(new URL(`test/fixtures/${provider}/`, PROJECT_ROOT));
-  try {
-    const name = readdirSync(folder)
-      .filter((file) => file.endsWith('.json'))
-      .sort()[0];
-    return name && shown(join(folder, name));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The URLs to paste into each provider's console (on PUBLIC_BASE_URL when set, e.g. a tunnel: the
  * URL Twilio and Plivo signatures are checked against), and a curl line per provider to try them.
@@ -178,6 +164,8 @@ function printWebhookUrls(
   baseUrl: string,
   routes: readonly ProviderRoute[],
   secrets: ReadonlyMap<string, LocalSecrets>,
+  /** What `npm run sign` needs to find this stack: `PORT=<port> ` off the default port. */
+  signEnv: string,
 ) {
   const defaulted = [...secrets.values()].filter((s) => s.defaulted).flatMap((s) => s.variables);
   if (defaulted.length > 0) log(`dev default secrets in use; set ${defaulted.join(', ')} to choose your own`);
@@ -186,15 +174,23 @@ function printWebhookUrls(
   const width = Math.max(...routes.map((route) => route.provider.name.length)) + 1;
   for (const { provider, method, path } of routes) {
     // Secrets the user set are shown as ***: the terminal may be shared or recorded.
+    const secret = secrets.get(provider.name);
     const routeUrl = `${baseUrl}${path}`;
-    const registered =
-      provider.local?.webhookUrl?.(routeUrl, secrets.get(provider.name)?.display ?? '') ?? routeUrl;
-    log(`  ${provider.name.padEnd(width)} ${method} ${registered}`);
-    const sample = sampleFile(provider.name);
-    if (sample)
-      hints.push(`  curl -sS -H 'content-type: application/json' --data-binary @${sample} '${registered}'`);
+    const inUrl = provider.local?.webhookUrl?.(routeUrl, secret?.display ?? '');
+    // A signing provider's secret is not in its URL: say where it comes from and its dev value.
+    const signing =
+      secret && !inUrl ? `   (signed with ${secret.variables.join(', ')}: ${secret.display})` : '';
+    log(`  ${provider.name.padEnd(width)} ${method} ${inUrl ?? routeUrl}${signing}`);
+    const sample = PROVIDERS.find((entry) => entry.name === provider.name)?.sample;
+    if (!sample) continue;
+    hints.push(
+      inUrl
+        ? `  curl -sS -H 'content-type: application/json' --data-binary @${sample} '${inUrl}'`
+        : `  ${signEnv}npm run -s sign -- ${provider.name} ${sample} | sh`,
+    );
   }
-  if (hints.length > 0) log(['try:', ...hints].join('\n'));
+  if (hints.length > 0)
+    log(['try (signed requests: npm run -s sign prints the curl, sh runs it):', ...hints].join('\n'));
   log('query: npm run calls -- list   (see npm run calls -- --help)');
 }
 
@@ -373,7 +369,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log(`SQS       ${sqsWhere}, queue ${LOCAL_NAMES.queue} (+ -dlq)`);
     if (env.PUBLIC_BASE_URL)
       log(`PUBLIC_BASE_URL ${publicBaseUrl}: signed URLs (Twilio, Plivo) are checked against it`);
-    printWebhookUrls(log, publicBaseUrl, routes, secrets);
+    const signEnv = env.PUBLIC_BASE_URL || actualPort === DEFAULT_HTTP_PORT ? '' : `PORT=${actualPort} `;
+    printWebhookUrls(log, publicBaseUrl, routes, secrets, signEnv);
     log(`ready: call intake listening on ${url}`);
 
     let stopping: Promise<void> | undefined;

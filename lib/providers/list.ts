@@ -21,6 +21,8 @@ export interface ProviderEntry {
   secret: string;
   /** Local stack: the environment variables the secret comes from. */
   localEnv: readonly string[];
+  /** An end-of-call body as the provider sends it (a fixture), for the local stack's `try:` lines. */
+  sample: string;
   /** Environment of the provider's webhook function. */
   webhookSettings: readonly ProviderSetting[];
   /** Environment of the consumer, for the provider's normalizer. */

@@ -368,6 +368,13 @@ describe('npm start: the local stack', () => {
     expect(defaults.join('\n')).toContain(
       `curl -sS -H 'content-type: application/json' --data-binary @test/fixtures/callkaro/call-ended.json '${stack.url}/webhooks/callkaro/dev-token'`,
     );
+    // Signing providers: where the secret comes from, its dev value, and a line that signs a sample.
+    expect(squeezed(defaults)).toContain(
+      ` twilio POST ${stack.url}/webhooks/twilio (signed with TWILIO_AUTH_TOKEN: dev-twilio-auth-token)`,
+    );
+    expect(defaults.join('\n')).toContain(
+      `  PORT=${stack.port} npm run -s sign -- twilio test/fixtures/twilio/status-completed.txt | sh`,
+    );
     expect(defaults.at(-1)).toBe(`ready: call intake listening on ${stack.url}`);
     // Secrets the user chose are not printed.
     expect(squeezed(logs)).toContain(
