@@ -55,3 +55,16 @@ export function receivedAtIso(delivery: Delivery): string {
 /** A finite, non-negative number (a JSON number only), else null. */
 export const nonNegativeNumber = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+
+/** A non-empty string, else null. */
+export const nonEmptyText = (value: unknown): string | null =>
+  typeof value === 'string' && value !== '' ? value : null;
+
+/** The first non-null value `read` finds, scanning `items` in their order (callers sort by arrival). */
+export function firstValue<E, T>(items: readonly E[], read: (item: E) => T | null): T | null {
+  for (const item of items) {
+    const value = read(item);
+    if (value !== null) return value;
+  }
+  return null;
+}

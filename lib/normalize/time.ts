@@ -92,3 +92,9 @@ export function parseLenientInstant(value: unknown): string | null {
   }
   return null;
 }
+
+/** Whole seconds sent as text (`"37"`, Twilio's CallDuration, Plivo's Duration); anything else → null. */
+export function wholeSecondsText(value: string | null): number | null {
+  if (value === null || !/^\s*\d{1,9}\s*$/.test(value)) return null;
+  return Number(value);
+}

@@ -104,8 +104,12 @@ describe('npm start: Telnyx, Vonage and Bandwidth v2', () => {
       outcome: 'busy',
     });
     const banner = logs.join('\n');
-    expect(banner).toMatch(/telnyx +POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/telnyx\n/);
-    expect(banner).toMatch(/vonage +POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/vonage\n/);
+    expect(banner).toMatch(
+      /telnyx +POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/telnyx +\(signed with TELNYX_PUBLIC_KEY: [^)]+\)\n/,
+    );
+    expect(banner).toMatch(
+      /vonage +POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/vonage +\(signed with VONAGE_SIGNATURE_SECRET: [^)]+\)\n/,
+    );
     expect(banner).toMatch(
       /bandwidth-v2 +POST http:\/\/bw2-local:\*\*\*@127\.0\.0\.1:\d+\/webhooks\/bandwidth-v2/,
     );

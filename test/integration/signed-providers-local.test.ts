@@ -44,7 +44,7 @@ afterEach(async () => {
 /** The URL the banner told the user to register for `provider`. */
 function printedUrl(provider: string): string {
   const line = logs.find((entry) => new RegExp(`^\\s+${provider}\\s+POST `).test(entry));
-  const url = line?.split('POST ')[1]?.trim();
+  const url = line?.match(/POST (\S+)/)?.[1];
   if (!url) throw new Error(`no URL printed for ${provider}:\n${logs.join('\n')}`);
   return url;
 }

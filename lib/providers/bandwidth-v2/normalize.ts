@@ -3,7 +3,7 @@
  * `answer` or `initiate` callback of the same call fills what the disconnect lacks.
  */
 import type { Delivery } from '../../envelope';
-import { byArrival, type JsonObject, own, parseObject } from '../../normalize/json';
+import { byArrival, firstValue, type JsonObject, nonEmptyText, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { parseIsoInstant, secondsBetween } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
@@ -43,15 +43,11 @@ interface CallEvent {
   body: JsonObject;
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const text = nonEmptyText;
 
-function firstValue<T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null {
-  for (const event of events) {
-    const value = read(event.body);
-    if (value !== null) return value;
-  }
-  return null;
-}
+/** The first value `read` finds in the events' bodies, in arrival order. */
+const firstBodyValue = <T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null =>
+  firstValue(events, (event) => read(event.body));
 
 const DETAIL_FIELDS = [
   'errorMessage',
@@ -78,21 +74,21 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
   if (disconnect === undefined || earliest === undefined) return null;
   const callId = disconnect.delivery.callId as string;
   const others = [disconnect, ...events.filter((e) => e !== disconnect && e.delivery.callId === callId)];
-  const time = (key: string) => firstValue(others, (body) => parseIsoInstant(own(body, key)));
+  const time = (key: string) => firstBodyValue(others, (body) => parseIsoInstant(own(body, key)));
 
   const answeredAt = time('answerTime');
   const endedAt = parseIsoInstant(own(disconnect.body, 'endTime'));
   // Its presence means answered, even when the value itself is unreadable.
-  const answered = firstValue(others, (body) => text(own(body, 'answerTime'))) !== null;
+  const answered = firstBodyValue(others, (body) => text(own(body, 'answerTime'))) !== null;
   const cause = own(disconnect.body, 'cause');
   const outcome = outcomeOfCause(cause, answered);
   return {
     provider: 'bandwidth-v2',
     callId,
     // Anonymous/Private/Restricted/Unavailable callers are not numbers and stay as sent.
-    from: firstValue(others, (body) => normalizeAddress(own(body, 'from'))),
-    to: firstValue(others, (body) => normalizeAddress(own(body, 'to'))),
-    direction: firstValue(others, (body) => {
+    from: firstBodyValue(others, (body) => normalizeAddress(own(body, 'from'))),
+    to: firstBodyValue(others, (body) => normalizeAddress(own(body, 'to'))),
+    direction: firstBodyValue(others, (body) => {
       const value = own(body, 'direction');
       return typeof value === 'string' ? (DIRECTIONS.get(value.toLowerCase()) ?? null) : null;
     }),
@@ -105,7 +101,7 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
     hangupCause: typeof cause === 'string' ? cause : '',
     receivedAt: earliest.receivedAt,
     details: Object.fromEntries(
-      DETAIL_FIELDS.map((key) => [key, firstValue(others, (body) => text(own(body, key)))]),
+      DETAIL_FIELDS.map((key) => [key, firstBodyValue(others, (body) => text(own(body, key)))]),
     ),
   };
 }

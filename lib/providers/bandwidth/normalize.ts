@@ -3,7 +3,7 @@
  * become its call record (shared/spec.md §2–§3). Only the hangup says the call ended.
  */
 import type { Delivery } from '../../envelope';
-import { byArrival, type JsonObject, own, parseObject } from '../../normalize/json';
+import { byArrival, firstValue, type JsonObject, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { parseIsoInstant, secondsBetween } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
@@ -39,17 +39,12 @@ const DIRECTIONS: ReadonlyMap<string, Direction> = new Map([
 
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
-/** The first value `read` finds, scanning events in arrival order. */
-function firstValue<T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null {
-  for (const event of events) {
-    const value = read(event.body);
-    if (value !== null) return value;
-  }
-  return null;
-}
+/** The first value `read` finds in the events' bodies, in arrival order. */
+const firstBodyValue = <T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null =>
+  firstValue(events, (event) => read(event.body));
 
 function directionOf(events: readonly CallEvent[]): Direction | null {
-  const stated = firstValue(events, (body) => {
+  const stated = firstBodyValue(events, (body) => {
     const value = own(body, 'direction');
     return typeof value === 'string' ? (DIRECTIONS.get(value.toLowerCase()) ?? null) : null;
   });
@@ -80,11 +75,11 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
   const parties = sameCall.filter((event) => ['answer', 'incomingcall'].includes(event.delivery.eventType));
   const address = (key: string) =>
     normalizeAddress(own(hangup.body, key)) ??
-    firstValue(parties, (body) => normalizeAddress(own(body, key)));
+    firstBodyValue(parties, (body) => normalizeAddress(own(body, key)));
   const timeOf = (body: JsonObject) => parseIsoInstant(own(body, 'time'));
 
   const endedAt = timeOf(hangup.body);
-  const answeredAt = firstValue(answers, timeOf);
+  const answeredAt = firstBodyValue(answers, timeOf);
   const cause = own(hangup.body, 'cause');
   const outcome = outcomeOfCause(cause);
   return {
@@ -94,7 +89,7 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
     to: address('to'),
     direction: directionOf(sameCall),
     // v1 has no "call started" event; only an inbound call's incomingcall marks when it began.
-    startedAt: firstValue(incoming, timeOf),
+    startedAt: firstBodyValue(incoming, timeOf),
     answeredAt,
     endedAt,
     durationSeconds: secondsBetween(answeredAt, endedAt),

@@ -3,7 +3,15 @@
  * (shared/spec.md §2–§3). Never throws on odd field values; unreadable fields become null.
  */
 import type { Delivery } from '../../envelope';
-import { byArrival, isJsonObject, type JsonObject, own, parseObject } from '../../normalize/json';
+import {
+  byArrival,
+  isJsonObject,
+  type JsonObject,
+  orNull,
+  orNullOnError,
+  own,
+  parseObject,
+} from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { addSeconds, assertTimeZone, parseLocalTime, usableSeconds } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
@@ -32,17 +40,6 @@ const OUTCOME_BY_HANGUP_REASON: ReadonlyMap<string, Outcome> = new Map<string, O
 /** spec.md §3: documented reasons map to their outcome; anything else (or nothing) is unknown. */
 export function outcomeOfHangupReason(reason: unknown): Outcome {
   return (typeof reason === 'string' && OUTCOME_BY_HANGUP_REASON.get(reason)) || 'unknown';
-}
-
-const orNull = (value: unknown): unknown => (value === undefined ? null : value);
-
-/** Library calls on untrusted values: an exception there must not drop the event, only the field. */
-function orNullOnError<T>(read: () => T | null): T | null {
-  try {
-    return read();
-  } catch {
-    return null;
-  }
 }
 
 /** CallKaro sends digits as a string; a JSON number with the same digits means the same number. */

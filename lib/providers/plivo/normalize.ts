@@ -6,7 +6,7 @@
 import type { Delivery } from '../../envelope';
 import { byArrival, type JsonObject, own } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
-import { assertTimeZone, parseLocalTime } from '../../normalize/time';
+import { assertTimeZone, parseLocalTime, wholeSecondsText } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import { parseForm } from '../form';
 import type { ProviderNormalizer } from '../types';
@@ -62,21 +62,6 @@ const text = (fields: JsonObject, key: string): string | null => {
   return typeof value === 'string' && value.trim() !== '' ? value : null;
 };
 
-/** Whole seconds as text (Duration, BillDuration); anything else is unreadable. */
-function secondsOf(value: string | null): number | null {
-  if (value === null || !/^\s*\d{1,9}\s*$/.test(value)) return null;
-  return Number(value);
-}
-
-/** Digits without `+` become E.164; Anonymous/Private/Restricted and sip: identities stay as sent. */
-function addressOf(value: string | null): string | null {
-  try {
-    return normalizeAddress(value);
-  } catch {
-    return null;
-  }
-}
-
 function timeOf(value: string | null, zone: string): string | null {
   try {
     return parseLocalTime(value, zone);
@@ -88,7 +73,7 @@ function timeOf(value: string | null, zone: string): string | null {
 function detailsOf(fields: JsonObject): Record<string, unknown> {
   // A fixed literal: untrusted keys are never used to assign into the details object.
   return {
-    billDuration: secondsOf(text(fields, 'BillDuration')),
+    billDuration: wholeSecondsText(text(fields, 'BillDuration')),
     billRate: text(fields, 'BillRate'),
     totalCost: text(fields, 'TotalCost'),
     callStatus: text(fields, 'CallStatus'),
@@ -118,13 +103,13 @@ export function createPlivoNormalizer(timeZone: string): ProviderNormalizer {
       return {
         provider: PROVIDER,
         callId: delivery.callId as string,
-        from: addressOf(text(fields, 'From')),
-        to: addressOf(text(fields, 'To')),
+        from: normalizeAddress(text(fields, 'From')),
+        to: normalizeAddress(text(fields, 'To')),
         direction: DIRECTIONS.get(text(fields, 'Direction') ?? '') ?? null,
         startedAt: timeOf(text(fields, 'StartTime'), zone),
         answeredAt: timeOf(text(fields, 'AnswerTime'), zone),
         endedAt: timeOf(text(fields, 'EndTime'), zone),
-        durationSeconds: secondsOf(text(fields, 'Duration')),
+        durationSeconds: wholeSecondsText(text(fields, 'Duration')),
         outcome,
         answered: isAnswered(outcome),
         hangupCause: text(fields, 'HangupCauseName') ?? '',

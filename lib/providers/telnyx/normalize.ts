@@ -4,7 +4,14 @@
  * `call.machine.detection.ended` a detail. TeXML form callbacks: a terminal CallStatus ends it.
  */
 import type { Delivery } from '../../envelope';
-import { byArrival, isJsonObject, type JsonObject, own } from '../../normalize/json';
+import {
+  byArrival,
+  firstValue,
+  isJsonObject,
+  type JsonObject,
+  nonEmptyText,
+  own,
+} from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { parseIsoInstant, parseLenientInstant, secondsBetween } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
@@ -79,7 +86,7 @@ interface CallEvent {
   payload: JsonObject;
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const text = nonEmptyText;
 
 function readEvent(delivery: Delivery): CallEvent | null {
   let body: Readonly<Record<string, unknown>>;
@@ -93,14 +100,6 @@ function readEvent(delivery: Delivery): CallEvent | null {
   if (!isJsonObject(data)) return null;
   const payload = own(data, 'payload');
   return { delivery, data, payload: isJsonObject(payload) ? payload : {} };
-}
-
-function firstValue<T>(events: readonly CallEvent[], read: (event: CallEvent) => T | null): T | null {
-  for (const event of events) {
-    const value = read(event);
-    if (value !== null) return value;
-  }
-  return null;
 }
 
 const directionOf = (value: unknown): Direction | null =>

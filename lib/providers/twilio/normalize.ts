@@ -4,9 +4,9 @@
  * order-free; an unreadable field becomes null and stays in the raw body.
  */
 import type { Delivery } from '../../envelope';
-import { byArrival, type JsonObject, own, parseObject } from '../../normalize/json';
+import { byArrival, firstValue, type JsonObject, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
-import { parseRfc2822Instant } from '../../normalize/time';
+import { parseRfc2822Instant, wholeSecondsText } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import { parseForm } from '../form';
 import type { ProviderNormalizer } from '../types';
@@ -72,28 +72,9 @@ const text = (fields: JsonObject, key: string): string | null => {
   return typeof value === 'string' && value !== '' ? value : null;
 };
 
-/** The first value `read` finds, scanning callbacks in arrival order. */
-function firstValue<T>(callbacks: readonly Callback[], read: (fields: JsonObject) => T | null): T | null {
-  for (const callback of callbacks) {
-    const value = read(callback.fields);
-    if (value !== null) return value;
-  }
-  return null;
-}
-
-/** CallDuration: whole seconds as text; anything else is unreadable. */
-function durationOf(value: string | null): number | null {
-  if (value === null || !/^\s*\d{1,9}\s*$/.test(value)) return null;
-  return Number(value);
-}
-
-function addressOf(value: string | null): string | null {
-  try {
-    return normalizeAddress(value);
-  } catch {
-    return null;
-  }
-}
+/** The first value `read` finds in the callbacks' fields, in arrival order. */
+const firstField = <T>(callbacks: readonly Callback[], read: (fields: JsonObject) => T | null): T | null =>
+  firstValue(callbacks, (callback) => read(callback.fields));
 
 const timestampOf = (fields: JsonObject) => parseRfc2822Instant(text(fields, 'Timestamp'));
 
@@ -128,20 +109,20 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
   const preferringEnd = [end, ...sameCall.filter((callback) => callback !== end)];
   const ofStatus = (status: string) => sameCall.filter((callback) => callback.delivery.eventType === status);
 
-  const answeredBy = firstValue(preferringEnd, (fields) => text(fields, 'AnsweredBy'));
+  const answeredBy = firstField(preferringEnd, (fields) => text(fields, 'AnsweredBy'));
   const callStatus = end.delivery.eventType;
   const outcome = outcomeOfCallStatus(callStatus, answeredBy);
   return {
     provider: PROVIDER,
     callId,
-    from: addressOf(firstValue(preferringEnd, (fields) => text(fields, 'From'))),
-    to: addressOf(firstValue(preferringEnd, (fields) => text(fields, 'To'))),
-    direction: firstValue(preferringEnd, (fields) => DIRECTIONS.get(text(fields, 'Direction') ?? '') ?? null),
+    from: normalizeAddress(firstField(preferringEnd, (fields) => text(fields, 'From'))),
+    to: normalizeAddress(firstField(preferringEnd, (fields) => text(fields, 'To'))),
+    direction: firstField(preferringEnd, (fields) => DIRECTIONS.get(text(fields, 'Direction') ?? '') ?? null),
     // Inbound calls have no `initiated` callback: their first ringing is when the call began.
-    startedAt: firstValue(ofStatus('initiated'), timestampOf) ?? firstValue(ofStatus('ringing'), timestampOf),
-    answeredAt: firstValue(ofStatus('in-progress'), timestampOf),
+    startedAt: firstField(ofStatus('initiated'), timestampOf) ?? firstField(ofStatus('ringing'), timestampOf),
+    answeredAt: firstField(ofStatus('in-progress'), timestampOf),
     endedAt: timestampOf(end.fields),
-    durationSeconds: durationOf(text(end.fields, 'CallDuration')),
+    durationSeconds: wholeSecondsText(text(end.fields, 'CallDuration')),
     outcome,
     answered: isAnswered(outcome),
     hangupCause: callStatus,

@@ -4,7 +4,7 @@
  * `answered` give times, a `machine` human/machine event turns a completed call into voicemail.
  */
 import type { Delivery } from '../../envelope';
-import { byArrival, type JsonObject, own, parseObject } from '../../normalize/json';
+import { byArrival, firstValue, type JsonObject, nonEmptyText, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { parseIsoInstant } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
@@ -50,15 +50,11 @@ interface CallEvent {
   body: JsonObject;
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const text = nonEmptyText;
 
-function firstValue<T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null {
-  for (const event of events) {
-    const value = read(event.body);
-    if (value !== null) return value;
-  }
-  return null;
-}
+/** The first value `read` finds in the events' bodies, in arrival order. */
+const firstBodyValue = <T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null =>
+  firstValue(events, (event) => read(event.body));
 
 /** Vonage sends numbers as strings; a duration is kept only when it is a finite, non-negative number. */
 function seconds(value: unknown): number | null {
@@ -85,7 +81,7 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
   const sameCall = events.filter((e) => e.delivery.callId === callId);
   const ofType = (...types: string[]) => sameCall.filter((e) => types.includes(e.delivery.eventType));
   const others = [end, ...ends.filter((e) => e !== end && e.delivery.callId === callId), ...sameCall];
-  const field = (key: string) => firstValue(others, (body) => text(own(body, key)));
+  const field = (key: string) => firstBodyValue(others, (body) => text(own(body, key)));
   const machineEvents = ofType(...MACHINE_STATUSES);
   const answeredBy = machineEvents[0]?.delivery.eventType ?? null;
 
@@ -95,16 +91,16 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
   return {
     provider: 'vonage',
     callId,
-    from: firstValue(others, (body) => normalizeAddress(own(body, 'from'))),
-    to: firstValue(others, (body) => normalizeAddress(own(body, 'to'))),
-    direction: firstValue(others, (body) => {
+    from: firstBodyValue(others, (body) => normalizeAddress(own(body, 'from'))),
+    to: firstBodyValue(others, (body) => normalizeAddress(own(body, 'to'))),
+    direction: firstBodyValue(others, (body) => {
       const value = own(body, 'direction');
       return typeof value === 'string' ? (DIRECTIONS.get(value.toLowerCase()) ?? null) : null;
     }),
-    startedAt: firstValue(others, (body) => parseIsoInstant(own(body, 'start_time'))),
-    answeredAt: firstValue(ofType('answered'), (body) => parseIsoInstant(own(body, 'timestamp'))),
-    endedAt: firstValue(others, (body) => parseIsoInstant(own(body, 'end_time'))),
-    durationSeconds: firstValue(others, (body) => seconds(own(body, 'duration'))),
+    startedAt: firstBodyValue(others, (body) => parseIsoInstant(own(body, 'start_time'))),
+    answeredAt: firstBodyValue(ofType('answered'), (body) => parseIsoInstant(own(body, 'timestamp'))),
+    endedAt: firstBodyValue(others, (body) => parseIsoInstant(own(body, 'end_time'))),
+    durationSeconds: firstBodyValue(others, (body) => seconds(own(body, 'duration'))),
     outcome,
     answered: isAnswered(outcome),
     hangupCause: status,
@@ -116,7 +112,7 @@ function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
       rate: field('rate'),
       price: field('price'),
       answeredBy,
-      subState: firstValue(machineEvents, (body) => text(own(body, 'sub_state'))),
+      subState: firstBodyValue(machineEvents, (body) => text(own(body, 'sub_state'))),
     },
   };
 }
