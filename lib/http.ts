@@ -28,7 +28,8 @@ export function publicUrl(event: APIGatewayProxyEventV2, publicBaseUrl?: string)
 }
 
 export function toWebhookRequest(event: APIGatewayProxyEventV2, publicBaseUrl?: string): WebhookRequest {
-  const headers: Record<string, string | undefined> = {};
+  // No prototype: a header name a setting names (`constructor`, `__proto__`) reads as absent, not as Object's.
+  const headers: Record<string, string | undefined> = Object.create(null);
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
   const body = event.body ?? '';
   return {

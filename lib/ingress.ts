@@ -1,6 +1,6 @@
 /**
- * The ingress pipeline shared by every provider's webhook Lambda: raw body → authenticate →
- * size → JSON object → identify → envelope → SQS → 200. Status codes are decided in lib/http.ts.
+ * The ingress pipeline shared by every provider's webhook Lambda: raw body → size → authenticate →
+ * parse (JSON object or the provider's form) → identify → envelope → SQS → 200. Status codes are decided in lib/http.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -80,10 +80,12 @@ export async function receiveWebhook(
     if (method !== undefined && method !== 'POST') throw new WebhookError(405, 'only POST is accepted');
     const request = toWebhookRequest(event, deps.publicBaseUrl);
     const now = deps.now?.() ?? new Date();
-    provider.authenticate(request, await deps.secrets(), { now, settings: deps.settings ?? {} });
+    // Size first: signature schemes hash (Twilio and Plivo also sort) the whole body, and an
+    // unsigned caller chooses its size; a 413 tells nothing about the credentials.
     if (request.rawBody.length > MAX_BODY_BYTES) {
       throw new PayloadTooLargeError(`body is larger than ${MAX_BODY_BYTES} bytes`);
     }
+    provider.authenticate(request, await deps.secrets(), { now, settings: deps.settings ?? {} });
     const text = decodeBody(request.rawBody);
     const identity = checkIdentity(
       provider.identify(provider.parse ? provider.parse(text, request) : parseJsonObject(text)),

@@ -18,13 +18,13 @@ export function parseForm(text: string): Readonly<Record<string, string>> {
   return fields;
 }
 
-const byCodePoint = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
 /**
  * Pairs sorted by key, then value, in code-point order (UTF-8 byte order, as the providers' SDKs
  * sort): the canonical order of the form-signing schemes (Twilio, Plivo). Duplicates are kept.
+ * Each string is encoded once, not once per comparison: an unsigned caller chooses the body.
  */
-export const sortedPairs = (pairs: readonly (readonly [string, string])[]): [string, string][] =>
-  pairs
-    .map(([key, value]): [string, string] => [key, value])
-    .sort(([keyA, valueA], [keyB, valueB]) => byCodePoint(keyA, keyB) || byCodePoint(valueA, valueB));
+export function sortedPairs(pairs: readonly (readonly [string, string])[]): [string, string][] {
+  const encoded = pairs.map(([key, value]) => ({ key, value, k: Buffer.from(key), v: Buffer.from(value) }));
+  encoded.sort((a, b) => Buffer.compare(a.k, b.k) || Buffer.compare(a.v, b.v));
+  return encoded.map(({ key, value }) => [key, value]);
+}

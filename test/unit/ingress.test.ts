@@ -7,7 +7,9 @@ import { decodeEnvelope, MAX_BODY_BYTES } from '../../lib/envelope';
 import { type IngressDeps, type IngressOutcome, receiveWebhook } from '../../lib/ingress';
 import { bandwidthIngress } from '../../lib/providers/bandwidth/ingress';
 import { callkaroIngress } from '../../lib/providers/callkaro/ingress';
+import { vapiIngress } from '../../lib/providers/vapi/ingress';
 import { rawFixture } from '../fixtures';
+import { vapiRequest } from '../support/agents';
 import { bandwidthRequest, basic, callkaroRequest, jsonBody } from '../support/requests';
 import { BANDWIDTH_SECRETS, CALLKARO_SECRETS } from '../support/stack';
 
@@ -153,6 +155,37 @@ describe('receiveWebhook', () => {
     const tooLarge = await receiveWebhook(callkaroIngress, callkaroRequest(padded(MAX_BODY_BYTES + 1)), deps);
     expect(tooLarge.statusCode).toBe(413);
     expect(jsonBody(tooLarge).error).toBe(`body is larger than ${MAX_BODY_BYTES} bytes`);
+  });
+
+  it('answers 413 to an oversized body before checking credentials, so no unsigned body costs a signature check', async () => {
+    // Prepare: a form-signing scheme sorts and hashes the whole body; an unsigned caller chooses its size.
+    const { deps, sent } = fakeDeps();
+    const huge = `${'a=b&'.repeat(Math.ceil((MAX_BODY_BYTES + 1) / 4))}`;
+
+    // Act
+    const response = await receiveWebhook(callkaroIngress, callkaroRequest(huge, { token: 'wrong' }), deps);
+
+    // Assess
+    expect(response.statusCode).toBe(413);
+    expect(sent).toEqual([]);
+  });
+
+  it('reads header names as given: a setting naming a prototype key (constructor) gets 401, not 500', async () => {
+    // Prepare: found in review — headers were a plain object, so `constructor` read Object's function.
+    const { deps } = fakeDeps({
+      secrets: async () => ['vapi-secret'],
+      settings: { VAPI_HMAC_SIGNATURE_HEADER: 'constructor' },
+    });
+
+    // Act
+    const response = await receiveWebhook(
+      vapiIngress,
+      vapiRequest('{"message":{"type":"status-update"}}', { headers: {} }),
+      deps,
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(401);
   });
 
   it('answers 405 to anything but POST', async () => {

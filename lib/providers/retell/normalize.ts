@@ -15,7 +15,7 @@ import {
   receivedAtIso,
 } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
-import { parseEpochMs } from '../../normalize/time';
+import { parseEpochMs, usableSeconds } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import type { ProviderNormalizer } from '../types';
 
@@ -134,7 +134,7 @@ export const retellNormalizer: ProviderNormalizer = {
       // Retell reports when the call began and ended, not when it was answered.
       answeredAt: null,
       endedAt: orNullOnError(() => parseEpochMs(own(call, 'end_timestamp'))),
-      durationSeconds: durationMs === null ? null : durationMs / 1000,
+      durationSeconds: durationMs === null ? null : usableSeconds(durationMs / 1000),
       outcome,
       answered: isAnswered(outcome),
       hangupCause: typeof reason === 'string' ? reason : '',

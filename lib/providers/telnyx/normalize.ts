@@ -13,7 +13,7 @@ import {
   own,
 } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
-import { parseIsoInstant, parseLenientInstant, secondsBetween } from '../../normalize/time';
+import { parseIsoInstant, parseLenientInstant, secondsBetween, usableSeconds } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import type { ProviderNormalizer } from '../types';
 import { parseTelnyxBody, texmlEventType } from './ingress';
@@ -162,7 +162,6 @@ function texmlRecord(end: CallEvent, events: readonly CallEvent[], receivedAt: s
   const endedAt = parseLenientInstant(own(end.payload, 'EndTime'));
   const answeredBy = field('AnsweredBy');
   const outcome = outcomeOfTexmlStatus(status, answeredBy);
-  const duration = Number(own(end.payload, 'CallDuration'));
   return {
     provider: 'telnyx',
     callId: end.delivery.callId as string,
@@ -182,7 +181,7 @@ function texmlRecord(end: CallEvent, events: readonly CallEvent[], receivedAt: s
       callSid: field('CallSid'),
       callSessionId: field('CallSessionId'),
       accountSid: field('AccountSid'),
-      callDuration: Number.isFinite(duration) && own(end.payload, 'CallDuration') !== '' ? duration : null,
+      callDuration: usableSeconds(own(end.payload, 'CallDuration')),
       hangupCause: text(own(end.payload, 'HangupCause')),
       hangupSource: text(own(end.payload, 'HangupSource')),
       sipHangupCause: text(own(end.payload, 'SipHangupCause')),

@@ -17,16 +17,21 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '44
 /** The AMD result posted to AsyncAmdStatusCallback carries no CallStatus, only AnsweredBy. */
 export const MACHINE_DETECTION_EVENT = 'machine-detection';
 
+/** key1value1key2value2… with the pairs sorted by key, then value: what Twilio signs after the URL. */
+const signedParams = (params: readonly (readonly [string, string])[]): string =>
+  sortedPairs(params)
+    .map(([key, value]) => `${key}${value}`)
+    .join('');
+
+const sign = (authToken: string, url: string, paramText: string): string =>
+  createHmac('sha1', authToken).update(url, 'utf8').update(paramText, 'utf8').digest('base64');
+
 /** base64(HMAC-SHA1(token, url + key1value1key2value2…)) with the pairs sorted by key, then value. */
-export function twilioSignature(
+export const twilioSignature = (
   authToken: string,
   url: string,
   params: readonly (readonly [string, string])[],
-): string {
-  const hmac = createHmac('sha1', authToken).update(url, 'utf8');
-  for (const [key, value] of sortedPairs(params)) hmac.update(`${key}${value}`, 'utf8');
-  return hmac.digest('base64');
-}
+): string => sign(authToken, url, signedParams(params));
 
 /**
  * The URL as given, and with the default port added (none explicit) or the explicit port removed,
@@ -74,10 +79,11 @@ export function verifyTwilioSignature(
   }
   const bodyHash = bodyHashParameter(url);
   // The signed parameters are the decoded form values; a JSON body is covered by its hash instead.
-  const params = bodyHash === null ? formPairs(rawBody.toString('utf8')) : [];
+  // Sorted once per request, not once per token and URL variant.
+  const paramText = bodyHash === null ? signedParams(formPairs(rawBody.toString('utf8'))) : '';
   const urls = urlVariants(url);
   const signed = matchesAnySecret(authTokens, (token) =>
-    matchesAnySecret(urls, (candidate) => sameSecret(presented, twilioSignature(token, candidate, params))),
+    matchesAnySecret(urls, (candidate) => sameSecret(presented, sign(token, candidate, paramText))),
   );
   if (!signed) throw new UnauthorizedError('X-Twilio-Signature does not match');
   if (bodyHash !== null) {

@@ -6,7 +6,7 @@
 import type { Delivery } from '../../envelope';
 import { byArrival, firstValue, type JsonObject, nonEmptyText, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
-import { parseIsoInstant } from '../../normalize/time';
+import { parseIsoInstant, usableSeconds } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import type { ProviderNormalizer } from '../types';
 
@@ -56,13 +56,8 @@ const text = nonEmptyText;
 const firstBodyValue = <T>(events: readonly CallEvent[], read: (body: JsonObject) => T | null): T | null =>
   firstValue(events, (event) => read(event.body));
 
-/** Vonage sends numbers as strings; a duration is kept only when it is a finite, non-negative number. */
-function seconds(value: unknown): number | null {
-  if (typeof value !== 'string' && typeof value !== 'number') return null;
-  if (typeof value === 'string' && value.trim() === '') return null;
-  const number = Number(value);
-  return Number.isFinite(number) && number >= 0 ? number : null;
-}
+/** Vonage sends numbers as strings; a duration is kept only when usable (decimal, 0 to 7 days). */
+const seconds = usableSeconds;
 
 function toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
   const ordered = deliveries.filter((d) => RECORD_EVENTS.has(d.eventType) && d.callId).sort(byArrival);
