@@ -15,9 +15,10 @@ import { runCalls } from '../../lib/calls/run';
 import { encodeEnvelope } from '../../lib/envelope';
 import type { QueuePoller } from '../../lib/local/poller';
 import { startLocalStack } from '../../lib/local/stack';
-import { type CommandIo, redriveCommand, replayCommand } from '../../lib/ops/commands';
+import { redriveCommand, replayCommand } from '../../lib/ops/commands';
 import { callkaroCallEnded } from '../fixtures';
 import { receiveAny, scanAll } from '../support/faults';
+import { runOpsCommand } from '../support/ops';
 import { bandwidthRequest, basic, callkaroRequest, jsonBody } from '../support/requests';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -320,31 +321,7 @@ describe('text output never carries a provider control character', () => {
   });
 });
 
-async function runOps(command: typeof replayCommand, args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CommandIo = {
-    stdout: {
-      write: (chunk: string | Uint8Array) => {
-        stdout += String(chunk);
-        return true;
-      },
-    },
-    stderr: Object.assign(Object.create(process.stderr), {
-      isTTY: false,
-      write: (chunk: string | Uint8Array) => {
-        stderr += String(chunk);
-        return true;
-      },
-    }),
-    env: {
-      AWS_ENDPOINT_URL_SQS: stack.sqsEmulator.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoEmulator.endpoint,
-    },
-  };
-  const code = await command(args, io);
-  return { code, stdout, stderr };
-}
+const runOps = (command: typeof replayCommand, args: string[]) => runOpsCommand(command, stack, args);
 
 describe("the local stack's log lines", () => {
   it('show hostile call ids and event types escaped: no fake ready line, no raw control character', async () => {

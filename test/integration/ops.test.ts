@@ -9,10 +9,11 @@ import { promisify } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConsumerDeps } from '../../lib/consumer';
-import { type CommandIo, redriveCommand, replayCommand } from '../../lib/ops/commands';
+import { redriveCommand, replayCommand } from '../../lib/ops/commands';
 import { countMessages, redrive } from '../../lib/ops/redrive';
 import { findCalls } from '../../lib/ops/replay';
 import { rawFixture } from '../fixtures';
+import { runOpsCommand } from '../support/ops';
 import { bandwidthRequest, callkaroRequest } from '../support/requests';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -28,36 +29,7 @@ const BANDWIDTH_CALL = '{callId}';
 const queueName = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 /** Runs a command in-process against the stack's emulators; returns its exit code and output. */
-async function run(
-  command: typeof redriveCommand,
-  target: TestStack,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CommandIo = {
-    stdout: {
-      write: (chunk: string | Uint8Array) => {
-        stdout += String(chunk);
-        return true;
-      },
-    },
-    // Not a terminal: the progress bar prints plain lines, as in CI.
-    stderr: Object.assign(Object.create(process.stderr), {
-      isTTY: false,
-      write: (chunk: string | Uint8Array) => {
-        stderr += String(chunk);
-        return true;
-      },
-    }),
-    env: {
-      AWS_ENDPOINT_URL_SQS: target.sqsEmulator.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: target.dynamoEmulator.endpoint,
-    },
-  };
-  const code = await command(args, io);
-  return { code, stdout, stderr };
-}
+const run = runOpsCommand;
 
 const queueArgs = (target: TestStack) => [
   '--queue',
