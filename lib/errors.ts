@@ -35,7 +35,7 @@ export class PayloadTooLargeError extends WebhookError {
   }
 }
 
-/** A dependency (SQS, SSM) failed: 503 so the provider retries; never a 2xx for an unqueued delivery. */
+/** A dependency (SQS, SSM) failed: 503, so a provider that retries may try again; never a 2xx for an unqueued delivery. */
 export class ServiceUnavailableError extends WebhookError {
   constructor(message: string, cause: unknown) {
     super(503, message, { cause });

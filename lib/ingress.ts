@@ -43,6 +43,8 @@ export interface IngressOutcome {
   callId?: string | null;
   reason?: string;
   error?: unknown;
+  /** The provider sends this callback only to a call-answer URL (ProviderIngress.sentToCallAnswerUrl). */
+  callAnswerUrl?: boolean;
 }
 
 // In a `u` regex \p{Cs} matches only unpaired surrogates: a surrogate pair is one code point.
@@ -90,6 +92,7 @@ export async function receiveWebhook(
     const identity = checkIdentity(
       provider.identify(provider.parse ? provider.parse(text, request) : parseJsonObject(text)),
     );
+    if (provider.sentToCallAnswerUrl?.(identity)) outcome.callAnswerUrl = true;
     const deliveryId = (deps.newId ?? randomUUID)();
     Object.assign(outcome, { deliveryId, eventType: identity.eventType, callId: identity.callId });
     const message = encodeEnvelope({

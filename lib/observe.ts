@@ -47,7 +47,31 @@ export function rejectionReason({ statusCode, error }: IngressOutcome): Rejectio
   return byStatus[statusCode] ?? 'client_error';
 }
 
-export function observeIngress(outcome: IngressOutcome, { logger, metrics }: ObserveSinks = defaults): void {
+/** The warning for a callback that only a call-answer URL receives (IngressOutcome.callAnswerUrl). */
+export const CALL_ANSWER_URL_WARNING =
+  'registered as the call-answer URL? calls will fail; register the status callback instead';
+
+/** Whether a warning under `key` may be logged now: at most once per `intervalMs` per key. */
+export type WarningGate = (key: string) => boolean;
+
+/** Per container (module scope in a Lambda): a misregistration warns once, not on every call. */
+export function warningGate(intervalMs = 10 * 60_000, now: () => number = Date.now): WarningGate {
+  const last = new Map<string, number>();
+  return (key) => {
+    const previous = last.get(key);
+    if (previous !== undefined && now() - previous < intervalMs) return false;
+    last.set(key, now());
+    return true;
+  };
+}
+
+const containerWarnings = warningGate();
+
+export function observeIngress(
+  outcome: IngressOutcome,
+  { logger, metrics }: ObserveSinks = defaults,
+  mayWarn: WarningGate = containerWarnings,
+): void {
   const fields = {
     provider: outcome.provider,
     callId: outcome.callId,
@@ -60,6 +84,9 @@ export function observeIngress(outcome: IngressOutcome, { logger, metrics }: Obs
   const byProvider = { provider: outcome.provider };
   metrics.count(METRIC.deliveriesReceived, byProvider);
   const reason = rejectionReason(outcome);
+  if (outcome.callAnswerUrl && mayWarn(`call-answer-url:${outcome.provider}`)) {
+    logger.warn(CALL_ANSWER_URL_WARNING, fields);
+  }
   if (reason === null) {
     metrics.count(METRIC.deliveriesEnqueued, byProvider);
     logger.info('delivery enqueued', fields);

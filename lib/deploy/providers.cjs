@@ -1,8 +1,9 @@
 /**
  * serverless.yml's per-provider parts, generated from lib/providers/providers.json so that adding a
- * provider never copies a block: per provider a webhook function (route, own role, own SSM
- * parameter), a "silent provider" alarm when asked for, an ERROR-log metric filter and its
- * dashboard row. osls calls this through `${file(./lib/deploy/providers.cjs):<part>}`.
+ * provider never copies a block: per deployed provider (stage param `providers`) a webhook function
+ * (route, own role, own SSM parameter), a "silent provider" alarm (unless `silentAlarms=false`), an
+ * ERROR-log metric filter and its dashboard row. Each resource kind is one function below.
+ * osls calls this through `${file(./lib/deploy/providers.cjs):<part>}`.
  * Names follow lib/providers/list.ts (the template test checks that both agree).
  */
 const { providers } = require('../providers/providers.json');
@@ -160,7 +161,7 @@ const CORE_ALARMS = [
 ];
 
 /** The dashboard body: alarms, then a row per provider, then queues, API and functions. */
-function dashboardBody(watched) {
+function dashboardBody(deployed, watched) {
   const metric = (name, provider, extra) => [
     'CallIntake',
     name,
@@ -193,7 +194,7 @@ function dashboardBody(watched) {
   const widgets = [
     { type: 'alarm', x: 0, y: 0, width: 24, height: 3, properties: { title: 'Alarms', alarms } },
   ];
-  providers.forEach((provider, index) => {
+  deployed.forEach((provider, index) => {
     const y = 3 + index * 6;
     const p = provider.name;
     widgets.push(
@@ -237,7 +238,7 @@ function dashboardBody(watched) {
       }),
     );
   });
-  const y = 3 + providers.length * 6;
+  const y = 3 + deployed.length * 6;
   const fn = (name) => `\${${name}Function}`;
   widgets.push(
     widget(0, y, 12, 'Deliveries queue and dead-letter queue', {
@@ -288,7 +289,7 @@ function dashboardBody(watched) {
         ['AWS/Lambda', 'Errors', 'FunctionName', fn('Consumer'), { label: 'consumer errors' }],
         ['AWS/Lambda', 'Throttles', 'FunctionName', fn('Consumer'), { label: 'consumer throttles' }],
         ['CallIntake', 'ErrorLogLines', 'function', fn('Consumer'), { label: 'consumer ERROR log lines' }],
-        ...providers.flatMap((p) => [
+        ...deployed.flatMap((p) => [
           [
             'AWS/Lambda',
             'Errors',
@@ -309,7 +310,7 @@ function dashboardBody(watched) {
     widget(12, y + 6, 12, 'Lambda duration p99 (ms)', {
       stat: 'p99',
       metrics: [
-        ...providers.map((p) => [
+        ...deployed.map((p) => [
           'AWS/Lambda',
           'Duration',
           'FunctionName',
@@ -323,7 +324,7 @@ function dashboardBody(watched) {
   return JSON.stringify({ widgets });
 }
 
-function dashboard(watched) {
+function dashboard(deployed, watched) {
   const variables = {
     Service: '${self:service}',
     Stage: '${sls:stage}',
@@ -335,54 +336,93 @@ function dashboard(watched) {
   for (const alarm of [...CORE_ALARMS, ...watched.map((p) => `${pascal(p.name)}SilentAlarm`)]) {
     variables[`${alarm}Arn`] = { 'Fn::GetAtt': [alarm, 'Arn'] };
   }
-  for (const p of providers)
+  for (const p of deployed)
     variables[`${logicalId(p.name)}Function`] = { Ref: `${logicalId(p.name)}LambdaFunction` };
   return {
     Type: 'AWS::CloudWatch::Dashboard',
     Properties: {
       DashboardName: '${self:service}-${sls:stage}',
-      DashboardBody: { 'Fn::Sub': [dashboardBody(watched), variables] },
+      DashboardBody: { 'Fn::Sub': [dashboardBody(deployed, watched), variables] },
     },
   };
 }
 
-/** `silentAlarmProviders`: comma-separated names, or `all`; only providers you registered belong there. */
-function watchedProviders(value) {
+const knownNames = () => providers.map((p) => p.name).join(', ');
+
+/**
+ * `providers`: what this stage deploys, `all` (the default) or comma-separated names. A provider
+ * left out gets no function, route, role, secrets grant, log filter, alarm or dashboard row.
+ */
+function deployedProviders(value) {
   const names = String(value ?? '')
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean);
+  if (names.length === 0)
+    throw new Error(`providers names no provider (use all, or some of: ${knownNames()})`);
   const unknown = names.filter((name) => name !== 'all' && !providers.some((p) => p.name === name));
   if (unknown.length > 0) {
-    throw new Error(
-      `silentAlarmProviders names unknown providers: ${unknown.join(', ')} (known: ${providers.map((p) => p.name).join(', ')})`,
-    );
+    throw new Error(`providers names unknown providers: ${unknown.join(', ')} (known: ${knownNames()})`);
   }
   return names.includes('all') ? providers : providers.filter((p) => names.includes(p.name));
 }
 
-const webhookFunctions = () =>
-  Object.fromEntries(providers.map((p) => [functionName(p.name), webhookFunction(p)]));
+/** `silentAlarms`: true (the default) gives every deployed provider its silence alarm; false none. */
+function checkSilentAlarms(value) {
+  const text = String(value ?? '').trim();
+  if (text !== 'true' && text !== 'false') {
+    throw new Error(`silentAlarms must be true or false, not ${JSON.stringify(text)}`);
+  }
+  return text === 'true';
+}
+
+/** The retired `silentAlarmProviders` would silently do nothing now: say what replaced it instead. */
+function refuseRetiredSilentAlarmProviders(value) {
+  if (String(value ?? '').trim() === '') return;
+  throw new Error(
+    'silentAlarmProviders is retired: every provider in `providers` gets its silence alarm; deploy only the providers you registered (--param="providers=twilio,vapi") and turn the alarms off for a stage with --param="silentAlarms=false"',
+  );
+}
+
+const webhookFunctions = (deployed = providers) =>
+  Object.fromEntries(deployed.map((p) => [functionName(p.name), webhookFunction(p)]));
+
+/** One provider's resources besides its function (osls makes the function, route and log group). */
+function providerResources(provider, { kmsKeyArn, silentAlarms }) {
+  const id = logicalId(provider.name);
+  return {
+    [`${id}Role`]: webhookRole(provider, kmsKeyArn),
+    [`${id}ErrorLogsFilter`]: errorLogsFilter(`${id}LogGroup`),
+    ...(silentAlarms ? { [`${pascal(provider.name)}SilentAlarm`]: silentAlarm(provider) } : {}),
+  };
+}
+
+/** The stage's settings this file reads, checked: a bad value stops `package`/`deploy` with one line. */
+async function stageSettings(resolveVariable) {
+  refuseRetiredSilentAlarmProviders(await resolveVariable("param:silentAlarmProviders, ''"));
+  return {
+    deployed: deployedProviders(await resolveVariable('param:providers')),
+    silentAlarms: checkSilentAlarms(await resolveVariable('param:silentAlarms')),
+    kmsKeyArn: checkKmsKeyArn(await resolveVariable('param:kmsKeyArn')),
+  };
+}
 
 module.exports = async ({ resolveVariable }) => {
-  const watched = watchedProviders(await resolveVariable('param:silentAlarmProviders'));
-  const kmsKeyArn = checkKmsKeyArn(await resolveVariable('param:kmsKeyArn'));
-  const Resources = { Dashboard: dashboard(watched) };
-  for (const provider of providers) {
-    const id = logicalId(provider.name);
-    Resources[`${id}Role`] = webhookRole(provider, kmsKeyArn);
-    Resources[`${id}ErrorLogsFilter`] = errorLogsFilter(`${id}LogGroup`);
+  const { deployed, silentAlarms, kmsKeyArn } = await stageSettings(resolveVariable);
+  const watched = silentAlarms ? deployed : [];
+  const Resources = { Dashboard: dashboard(deployed, watched) };
+  for (const provider of deployed) {
+    Object.assign(Resources, providerResources(provider, { kmsKeyArn, silentAlarms }));
   }
-  for (const provider of watched) Resources[`${pascal(provider.name)}SilentAlarm`] = silentAlarm(provider);
   return {
-    functions: webhookFunctions(),
+    functions: webhookFunctions(deployed),
     resources: { Resources },
     consumerEnvironment: {
       TABLE_NAME: { Ref: 'CallsTable' },
-      ...settingsEnvironment(providers.flatMap((p) => p.consumerSettings)),
+      ...settingsEnvironment(deployed.flatMap((p) => p.consumerSettings)),
     },
   };
 };
 
 /** For tools that read serverless.yml's functions without osls (bench/bundles.ts). */
-module.exports.webhookFunctions = webhookFunctions;
+module.exports.webhookFunctions = () => webhookFunctions(providers);

@@ -20,3 +20,44 @@ export function exitOnEnvironmentProblem(): void {
   console.error(`error: ${problem}`);
   process.exit(1);
 }
+
+/**
+ * Before a deploy: can the account's Lambda concurrency carry the consumer at its cap and the
+ * webhooks at the API's burst at once? Every function in the account and Region draws from one
+ * pool; new accounts get a reduced one (README, "Deploy to AWS"). The consumer takes up to its cap
+ * (`consumerConcurrency`) during a backlog, exactly when providers keep calling; what is left is
+ * all the webhooks have, and a throttled webhook is a 5xx to a provider that may not retry.
+ */
+export interface ConcurrencyFacts {
+  /** Lambda GetAccountSettings: AccountLimit.ConcurrentExecutions. */
+  accountLimit: number;
+  /** AccountLimit.UnreservedConcurrentExecutions: what functions without reserved concurrency share. */
+  unreserved: number;
+  /** The stage's consumerConcurrency (SQS event source maximumConcurrency). */
+  consumerCap: number;
+  /** The stage's throttleBurst: requests the HTTP API lets through at once, each one a webhook run. */
+  apiBurst: number;
+}
+
+/** One line per problem; none when the pool holds the consumer's cap plus the API's burst. */
+export function concurrencyWarnings({
+  accountLimit,
+  unreserved,
+  consumerCap,
+  apiBurst,
+}: ConcurrencyFacts): string[] {
+  const pool = Math.min(accountLimit, unreserved);
+  const needed = consumerCap + apiBurst;
+  const request = `request a Lambda "Concurrent executions" quota of at least ${needed} (Service Quotas, this Region), or lower consumerConcurrency`;
+  if (consumerCap >= pool) {
+    return [
+      `the consumer's cap (${consumerCap}) can take all ${pool} unreserved concurrent executions of this account: during a backlog every webhook is throttled and answered 5xx; ${request}`,
+    ];
+  }
+  if (pool < needed) {
+    return [
+      `${pool} unreserved concurrent executions leave ${pool - consumerCap} for the webhooks while the consumer runs at its cap (${consumerCap}), fewer than the API's burst (${apiBurst}): a burst during a backlog is throttled and answered 5xx; ${request}`,
+    ];
+  }
+  return [];
+}

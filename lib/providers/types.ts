@@ -51,6 +51,13 @@ export interface ProviderIngress {
   parse?(text: string, request: WebhookRequest): Readonly<Record<string, unknown>>;
   /** Event type and call id of the parsed body; throws BadRequestError when absent. */
   identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity;
+  /**
+   * True for an authentic callback the provider sends only to a URL that must answer with call
+   * instructions (Bandwidth v2's BXML): the intake is registered in the wrong place and its JSON
+   * answer fails the call, so the ingress logs a warning (lib/observe.ts). Absent where the
+   * provider's callbacks cannot tell.
+   */
+  sentToCallAnswerUrl?(identity: DeliveryIdentity): boolean;
   /** Local stack only (lib/local/stack.ts): where its secret comes from and the URL to register. */
   readonly local?: LocalWebhookSetup;
 }

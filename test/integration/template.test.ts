@@ -31,8 +31,8 @@ type Template = { Resources: Record<string, Resource> };
 let dir: string;
 const templates: Record<string, Template> = {};
 
-async function packageStage(stage: string): Promise<Template> {
-  const out = await packageInCopy(dir, stage, join(dir, stage));
+async function packageStage(stage: string, flags: readonly string[] = []): Promise<Template> {
+  const out = await packageInCopy(dir, stage, join(dir, stage), flags);
   return JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
 }
 
@@ -41,7 +41,9 @@ beforeAll(async () => {
   // Sequential: two esbuild runs at once on two cores gain nothing.
   templates.dev = await packageStage('dev');
   templates.prod = await packageStage('prod');
-}, 240_000);
+  // A stage that deploys one provider: README, "Deploy only your providers".
+  templates['twilio-only'] = await packageStage('twilio-only', ['--param=providers=twilio']);
+}, 360_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -248,19 +250,121 @@ describe('packaged CloudFormation template', () => {
     expect(dynamo?.Resource).toEqual({ 'Fn::GetAtt': ['CallsTable', 'Arn'] });
   });
 
-  it('watches only the providers named in silentAlarmProviders for silence (default bandwidth, callkaro)', () => {
+  it('watches every deployed provider for silence: by default all of them', () => {
     // Act
     const silent = ofType(templates.dev as Template, 'AWS::CloudWatch::Alarm')
       .map(([, a]) => a.Properties.AlarmName as string)
       .filter((name) => name.endsWith('-silent'));
 
     // Assess
-    expect(silent.sort()).toEqual(['call-intake-dev-bandwidth-silent', 'call-intake-dev-callkaro-silent']);
+    expect(silent.sort()).toEqual(PROVIDERS.map((p) => `call-intake-dev-${p.name}-silent`).sort());
+  });
+
+  it('keeps both queues, on every stage, when the stack is removed or a queue would be replaced', () => {
+    for (const template of Object.values(templates)) {
+      for (const name of ['DeliveriesQueue', 'DeliveriesDeadLetterQueue']) {
+        // Prepare
+        const queue = resource(template, name);
+
+        // Assess
+        expect(queue.DeletionPolicy).toBe('Retain');
+        expect(queue.UpdateReplacePolicy).toBe('Retain');
+      }
+    }
+  });
+
+  it('writes a JSON access log line per API request (request id, route, status, latency), kept as long as the functions’ logs', () => {
+    for (const [stage, template] of Object.entries(templates)) {
+      // Prepare
+      const [[, apiStage]] = ofType(template, 'AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+      const settings = apiStage.Properties.AccessLogSettings;
+      const [[logGroupId, logGroup]] = ofType(template, 'AWS::Logs::LogGroup').filter(
+        ([, g]) => g.Properties.LogGroupName === `/aws/http-api/call-intake-${stage}`,
+      ) as [[string, Resource]];
+
+      // Act
+      const line = JSON.parse(settings.Format.replace(/\$context\.[A-Za-z.]+/g, 'x'));
+
+      // Assess
+      expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
+      expect(Object.keys(line)).toEqual(
+        expect.arrayContaining(['requestId', 'routeKey', 'status', 'responseLatency']),
+      );
+      expect(settings.Format).toContain('"requestId":"$context.requestId"');
+      // Never the path: CallKaro's secret token is a path segment.
+      expect(settings.Format).not.toMatch(/\$context\.(path|http\.path|resourcePath)/);
+      expect(logGroup.Properties.RetentionInDays).toBe(
+        resource(template, 'ConsumerLogGroup').Properties.RetentionInDays,
+      );
+    }
   });
 
   it('throttles the HTTP API stage', () => {
     const [[, stage]] = ofType(templates.dev as Template, 'AWS::ApiGatewayV2::Stage') as [[string, Resource]];
     expect(stage.Properties.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
     expect(stage.Properties.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+});
+
+describe('a stage that deploys only the providers you use (--param=providers=twilio)', () => {
+  const others = PROVIDERS.filter((p) => p.name !== 'twilio');
+  const template = () => templates['twilio-only'] as Template;
+
+  it('has one webhook function, Twilio’s, with its route, its role and its secrets parameter', () => {
+    // Prepare
+    const functions = ofType(template(), 'AWS::Lambda::Function').map(([name]) => name);
+    const routes = ofType(template(), 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    const fn = resource(template(), 'TwilioWebhookLambdaFunction').Properties;
+
+    // Assess
+    expect(functions.sort()).toEqual(['ConsumerLambdaFunction', 'TwilioWebhookLambdaFunction']);
+    expect(routes).toEqual(['POST /webhooks/twilio']);
+    expect(fn.Role).toEqual({ 'Fn::GetAtt': ['TwilioWebhookRole', 'Arn'] });
+    expect(fn.Environment.Variables.WEBHOOK_SECRETS_PARAMETER).toBe(
+      `/call-intake/twilio-only${secretsParameterSuffix('twilio')}`,
+    );
+    expect(
+      ofType(template(), 'AWS::IAM::Role')
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['ConsumerRole', 'TwilioWebhookRole']);
+  });
+
+  it('has Twilio’s silence alarm and log filter, and the stage’s shared alarms', () => {
+    // Prepare
+    const alarms = ofType(template(), 'AWS::CloudWatch::Alarm').map(([name]) => name);
+
+    // Assess
+    expect(alarms).toContain('TwilioSilentAlarm');
+    expect(alarms.filter((name) => name.endsWith('SilentAlarm'))).toEqual(['TwilioSilentAlarm']);
+    expect(alarms).toEqual(expect.arrayContaining(['DeadLetterQueueAlarm', 'IngressErrorsAlarm']));
+    expect(template().Resources.TwilioWebhookErrorLogsFilter?.Type).toBe('AWS::Logs::MetricFilter');
+  });
+
+  it.each(others.map((p) => [p.name] as const))(
+    'has nothing of %s: no resource, route, parameter, alarm or dashboard row',
+    (name) => {
+      // Prepare
+      const text = JSON.stringify(template());
+      const id = logicalId(name);
+
+      // Assess
+      expect(Object.keys(template().Resources).filter((key) => key.startsWith(id))).toEqual([]);
+      expect(text).not.toContain(`/webhooks/${name}"`);
+      expect(text).not.toContain(`/webhooks/${name}/`);
+      expect(text).not.toContain(secretsParameterSuffix(name));
+      expect(text).not.toContain(`-${name}-silent`);
+      expect(text).not.toContain(`"provider","${name}"`);
+      expect(text).not.toContain(`${name}: deliveries`);
+    },
+  );
+
+  it('gives the consumer no other provider’s settings', () => {
+    // Prepare
+    const env = resource(template(), 'ConsumerLambdaFunction').Properties.Environment.Variables;
+
+    // Assess
+    for (const setting of others.flatMap((p) => p.consumerSettings))
+      expect(env).not.toHaveProperty(setting.env);
   });
 });

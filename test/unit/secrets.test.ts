@@ -43,7 +43,12 @@ describe('webhook secrets', () => {
   });
 
   it('fails with a retryable 503 error when it never could read them', async () => {
-    const { provider } = scriptedProvider([new Error('AccessDenied')]);
+    // An error as the SSM client throws it: a 4xx another attempt would not fix.
+    const denied = Object.assign(new Error('not allowed'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const { provider } = scriptedProvider([denied]);
     const error = await ssmSecretSource('/p', { provider })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ServiceUnavailableError).statusCode).toBe(503);

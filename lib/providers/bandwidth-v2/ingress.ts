@@ -28,6 +28,12 @@ const CALL_EVENTS: ReadonlySet<string> = new Set([
   'transferDisconnect',
 ]);
 
+/**
+ * Sent only to the application's call-initiated URL (`initiate`) or to createCall's `answerUrl`
+ * (`answer`), both of which must answer with BXML (dev.bandwidth.com/docs/voice/webhooks).
+ */
+const CALL_ANSWER_URL_EVENTS: ReadonlySet<string> = new Set(['initiate', 'answer']);
+
 const own = (body: Readonly<Record<string, unknown>>, key: string): unknown =>
   Object.hasOwn(body, key) ? body[key] : undefined;
 
@@ -52,5 +58,6 @@ export const bandwidthV2Ingress: ProviderIngress = {
   name: 'bandwidth-v2',
   authenticate: authenticateBasic,
   identify,
+  sentToCallAnswerUrl: ({ eventType }) => CALL_ANSWER_URL_EVENTS.has(eventType),
   local: localBasicAuth(['BANDWIDTH_V2_WEBHOOK_USERNAME', 'BANDWIDTH_V2_WEBHOOK_PASSWORD'], 'bandwidth-v2'),
 };
