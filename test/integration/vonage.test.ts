@@ -137,6 +137,17 @@ describe('POST /webhooks/vonage', () => {
     ['a JWT signed with another secret', (body: string) => signVonage(body, 'someone-else'), 401],
     ['a JWT for another body', (body: string) => signVonage(`${body} `, VONAGE_SECRETS[0]), 401],
     ['no Authorization header', () => ({ authorization: undefined }), 401],
+    // @vonage/jwt verifySignature refuses both (issue 17: this was 200 and a record).
+    [
+      'a JWT that expired an hour ago',
+      (body: string) => signVonage(body, VONAGE_SECRETS[0], { exp: Math.floor(Date.now() / 1000) - 3600 }),
+      401,
+    ],
+    [
+      'a JWT not valid for another hour (nbf)',
+      (body: string) => signVonage(body, VONAGE_SECRETS[0], { nbf: Math.floor(Date.now() / 1000) + 3600 }),
+      401,
+    ],
   ])('answers %s with %s and queues nothing', async (_label, headersFor, status) => {
     // Prepare
     const body = eventBody('completed', 'leg-rejected');

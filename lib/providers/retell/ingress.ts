@@ -15,8 +15,11 @@ export const SIGNATURE_HEADER = 'x-retell-signature';
 /** Events about one call: without `call.call_id` they could not be attached to it. */
 const CALL_EVENTS: ReadonlySet<string> = new Set(['call_started', 'call_ended', 'call_analyzed']);
 
-/** `v=<ms>,d=<hex>` as Retell's SDKs read it (retell-typescript-sdk src/lib/webhook_auth.ts). */
-const SIGNATURE = /^\s*v=(\d{1,16}),\s*d=([0-9a-fA-F]{1,128})\s*$/;
+/**
+ * `v=<ms>,d=<hex>` as retell-sdk's `verify` reads it (lib/webhook_auth.js: `/^v=(\d+),d=([0-9a-f]+)$/i`,
+ * so `V=`/`D=` and upper-case hex too); whitespace around the parts is our only leniency.
+ */
+const SIGNATURE = /^\s*v=(\d{1,16}),\s*d=([0-9a-f]{1,128})\s*$/i;
 
 /** The hex HMAC-SHA256 Retell sends: key = the API key, message = raw body followed by the ms timestamp. */
 export const retellDigest = (rawBody: Buffer, ms: number, apiKey: string): string =>

@@ -51,7 +51,8 @@ const header = (headers: Readonly<Record<string, string | undefined>>, name: str
 /**
  * Throws UnauthorizedError unless `telnyx-signature-ed25519` is an Ed25519 signature, by one of
  * `publicKeys`, over the UTF-8 bytes `<telnyx-timestamp>|<raw body>`, and the timestamp is within
- * 300 s of `now`.
+ * 300 whole seconds of `now`. The reference is telnyx-node's `TelnyxWebhook.verify`
+ * (test/differential/telnyx.test.ts); we are more lenient only about whitespace and base64 padding.
  */
 export function verifyTelnyxSignature(
   rawBody: Buffer,
@@ -64,7 +65,7 @@ export function verifyTelnyxSignature(
   if (!signatureText || timestamp === undefined) throw new UnauthorizedError('missing Telnyx signature');
   const signature = BASE64.test(signatureText) ? Buffer.from(signatureText, 'base64') : Buffer.alloc(0);
   if (signature.length !== 64) throw new UnauthorizedError('malformed Telnyx signature');
-  requireFresh(timestampMs(timestamp, 's'), now);
+  requireFresh(timestampMs(timestamp, 's'), now, undefined, 's');
   const signed = Buffer.concat([Buffer.from(`${timestamp}|`, 'utf8'), rawBody]);
   const valid = matchesAnySecret(publicKeys, (publicKey) => {
     const key = telnyxPublicKey(publicKey);

@@ -8,7 +8,7 @@ import { BadRequestError, UnauthorizedError } from '../../errors';
 import { isJsonRecord, optionalCallId, ownField, requireEventType } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
-import { requireFresh, timestampMs } from '../timestamp';
+import { inSeconds, requireFresh, timestampMs } from '../timestamp';
 import type { DeliveryIdentity, LocalSecrets, ProviderIngress, WebhookRequest } from '../types';
 
 const END_OF_CALL_REPORT = 'end-of-call-report';
@@ -183,7 +183,7 @@ export function verifyVapiHmac(
   if (plan.payloadFormat.includes('{timestamp}')) {
     timestamp = headers[plan.timestampHeader]?.trim() ?? '';
     if (timestamp === '') throw new UnauthorizedError(`missing ${plan.timestampHeader}`);
-    requireFresh(timestampMs(timestamp, 'auto'), now);
+    requireFresh(timestampMs(timestamp, 'auto'), now, undefined, inSeconds(timestamp, 'auto') ? 's' : 'ms');
   }
   // Hex digits compare case-insensitively; base64 exactly.
   const comparable = (text: string) => (plan.encoding === 'hex' ? text.toLowerCase() : text);
