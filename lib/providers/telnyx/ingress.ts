@@ -9,7 +9,8 @@ import { parseForm } from '../form';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret } from '../secret-match';
 import { requireFresh, timestampMs } from '../timestamp';
-import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
+import type { DeliveryIdentity, LocalSecrets, ProviderIngress, WebhookRequest } from '../types';
+import { cachedKeyProblem, requireUsableKeys } from './key';
 
 export const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 export const TIMESTAMP_HEADER = 'telnyx-timestamp';
@@ -28,14 +29,17 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 const keys = new Map<string, KeyObject | null>();
 
-/** The portal's key (base64 of the 32 raw bytes) as a KeyObject; null when it is not one. */
+/**
+ * The portal's key (base64 of the 32 raw bytes) as a KeyObject; null when it is not one, or is one
+ * no private key stands behind (small order, non-canonical: ./key.ts), which then verifies nothing.
+ */
 export function telnyxPublicKey(base64: string): KeyObject | null {
   const cached = keys.get(base64);
   if (cached !== undefined) return cached;
   const text = base64.trim();
   const raw = BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
   let key: KeyObject | null = null;
-  if (raw.length === 32) {
+  if (raw.length === 32 && cachedKeyProblem(text) === null) {
     try {
       key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
     } catch {
@@ -136,14 +140,24 @@ function identifyTexml(fields: Readonly<Record<string, unknown>>): DeliveryIdent
   return { eventType: texmlEventType(callStatus), callId };
 }
 
+/** Local stack: TELNYX_PUBLIC_KEY's keys, refused at start when one is unusable (issue 18). */
+function localSecret(env: Readonly<Record<string, string | undefined>>): LocalSecrets {
+  const secrets = envSecrets('TELNYX_PUBLIC_KEY', DEV_PUBLIC_KEY)(env);
+  requireUsableKeys(secrets.secrets, 'TELNYX_PUBLIC_KEY');
+  return secrets;
+}
+
 export const telnyxIngress: ProviderIngress = {
   name: 'telnyx',
-  authenticate(request: WebhookRequest, secrets: readonly string[], { now }): void {
+  authenticate(request: WebhookRequest, secrets: readonly string[], { now, settings }): void {
+    // Deployed, the keys arrive with the first request (SSM): an unusable one fails it, and every
+    // request after, with a one-line error naming the parameter (a 500: the setup is wrong).
+    requireUsableKeys(secrets, settings.WEBHOOK_SECRETS_PARAMETER || 'the telnyx webhook-secrets parameter');
     verifyTelnyxSignature(request.rawBody, request.headers, secrets, now);
   },
   parse: parseTelnyxBody,
   identify(body) {
     return own(body, 'data') !== undefined ? identifyCallControl(body) : identifyTexml(body);
   },
-  local: { secret: envSecrets('TELNYX_PUBLIC_KEY', DEV_PUBLIC_KEY) },
+  local: { secret: localSecret },
 };
