@@ -638,7 +638,11 @@ describe('vapiNormalizer', () => {
     );
 
     // Assess
-    const times = { startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-01-01T00:01:05.000Z', durationSeconds: 65 };
+    const times = {
+      startedAt: '2025-01-01T00:00:00.000Z',
+      endedAt: '2025-01-01T00:01:05.000Z',
+      durationSeconds: 65,
+    };
     expect(onCall).toMatchObject(times);
     expect(onBoth).toMatchObject(times);
   });
