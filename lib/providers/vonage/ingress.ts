@@ -125,6 +125,14 @@ export const CALL_STATUSES: ReadonlySet<string> = new Set([
   'machine',
 ]);
 
+/**
+ * The leg's id as Vonage documents it: a UUID (Voice API reference, event webhook `uuid` / the
+ * human/machine event's `call_uuid`: "string (uuid)", e.g. `aaaaaaaa-bbbb-cccc-dddd-0123456789ab`;
+ * shared/providers-next.md §4). Any hex case; no version nibble required (Vonage's own examples
+ * have none). Checked after the signature (issue 18): an id no provider sends is refused.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const own = (body: Readonly<Record<string, unknown>>, key: string): unknown =>
   Object.hasOwn(body, key) ? body[key] : undefined;
 
@@ -155,6 +163,7 @@ function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
     throw new BadRequestError(`${field} is longer than ${MAX_CALL_ID_LENGTH} characters`);
   }
   const id = typeof callId === 'string' && callId !== '' ? callId : null;
+  if (id !== null && !UUID.test(id)) throw new BadRequestError(`${field} is not a UUID`);
   if (id === null && CALL_STATUSES.has(eventType))
     throw new BadRequestError(`${eventType} event has no uuid`);
   return { eventType, callId: id };
