@@ -13,7 +13,11 @@ import {
   UNKNOWABLE_DISCONNECTION_REASONS,
 } from '../../lib/providers/retell/normalize';
 import { outcomeOfHangupCause, UNKNOWABLE_HANGUP_CAUSES } from '../../lib/providers/telnyx/normalize';
-import { outcomeOfEndedReason, UNKNOWABLE_ENDED_REASONS } from '../../lib/providers/vapi/normalize';
+import {
+  OUTCOME_BY_ENDED_REASON,
+  outcomeOfEndedReason,
+  UNKNOWABLE_ENDED_REASONS,
+} from '../../lib/providers/vapi/normalize';
 import { OUTCOMES, type Outcome } from '../../lib/record';
 
 /** A file of an installed package, as published (the devDependencies pinned in package-lock.json). */
@@ -96,5 +100,20 @@ describe("outcome tables are exhaustive over the SDKs' published types", () => {
 
   it('Vapi endedReason (@vapi-ai/server-sdk ServerMessageEndOfCallReportEndedReason, CallEndedReason)', () => {
     expectDecided(VAPI_REASONS, (reason) => [outcomeOfEndedReason(reason)], UNKNOWABLE_ENDED_REASONS);
+  });
+});
+
+describe("README's Vapi table states the decided reasons", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('### Vapi records\n');
+  const rows = readme
+    .slice(start, readme.indexOf('\n## ', start))
+    .split('\n')
+    .filter((line) => line.startsWith('|'));
+
+  it.each([...OUTCOME_BY_ENDED_REASON.keys(), ...UNKNOWABLE_ENDED_REASONS])('%s', (reason) => {
+    const row = rows.find((line) => (line.split('|')[1] ?? '').includes(`\`${reason}\``));
+    expect(row, `no README row lists ${reason}`).toBeDefined();
+    expect(row?.split('|')[2]?.trim()).toBe(outcomeOfEndedReason(reason));
   });
 });
