@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
+import { requireEpochMsIfPresent } from '../formats';
 import { isJsonRecord, optionalCallId, ownField, requireEventType } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
@@ -58,6 +59,12 @@ function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
   const callId = isJsonRecord(call) ? optionalCallId(ownField(call, 'call_id'), 'call.call_id') : null;
   if (callId === null && CALL_EVENTS.has(eventType)) {
     throw new BadRequestError(`${eventType} event has no call.call_id`);
+  }
+  // "milliseconds since epoch", typed number (retell-sdk resources/call.d.ts); call_id has no
+  // closed format, and from/to_number may be SIP addresses.
+  if (isJsonRecord(call)) {
+    requireEpochMsIfPresent(ownField(call, 'start_timestamp'), 'call.start_timestamp');
+    requireEpochMsIfPresent(ownField(call, 'end_timestamp'), 'call.end_timestamp');
   }
   // Future event types are acknowledged so Retell does not retry them; the consumer decides.
   return { eventType, callId };

@@ -6,6 +6,7 @@ import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
 import { parseJsonObject } from '../../http';
 import { parseForm } from '../form';
+import { requireIsoTimeIfPresent } from '../formats';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret } from '../secret-match';
 import { requireFresh, timestampMs } from '../timestamp';
@@ -117,6 +118,12 @@ function identifyCallControl(body: Readonly<Record<string, unknown>>): DeliveryI
     throw new BadRequestError('data.payload is not an object');
   }
   const callId = isObject(payload) ? callIdOf(own(payload, 'call_leg_id'), 'data.payload.call_leg_id') : null;
+  // "ISO 8601 datetime" (telnyx-node resources/webhooks.d.ts); the leg ids have no closed format.
+  if (isObject(data)) requireIsoTimeIfPresent(own(data, 'occurred_at'), 'data.occurred_at');
+  if (isObject(payload)) {
+    requireIsoTimeIfPresent(own(payload, 'start_time'), 'data.payload.start_time');
+    requireIsoTimeIfPresent(own(payload, 'end_time'), 'data.payload.end_time');
+  }
   // Every call.* event concerns one leg; other products' events (fax, messaging) are only kept.
   if (callId === null && eventType.startsWith('call.')) {
     throw new BadRequestError(`${eventType} event has no data.payload.call_leg_id`);
