@@ -18,14 +18,24 @@ export function timestampMs(text: string | undefined, unit: 's' | 'ms' | 'auto')
   return inMs ? value : value * 1000;
 }
 
-/** Throws a 401 unless `ms` is within the tolerance of `now`. */
+/** Whether `text` would be read as seconds by `timestampMs(text, unit)`. */
+export const inSeconds = (text: string, unit: 's' | 'ms' | 'auto'): boolean =>
+  unit === 's' || (unit === 'auto' && Number(text.trim()) <= 1e11);
+
+/**
+ * Throws a 401 unless `ms` is within the tolerance of `now`. `resolution: 's'` for a timestamp sent
+ * in whole seconds: `now` is truncated to its second first, as telnyx-node's `TelnyxWebhook.verify`
+ * does (`Math.floor(Date.now() / 1000)`), so a timestamp exactly 300 s old is still fresh.
+ */
 export function requireFresh(
   ms: number | null,
   now: Date,
   toleranceSeconds = TIMESTAMP_TOLERANCE_SECONDS,
+  resolution: 's' | 'ms' = 'ms',
 ): void {
   if (ms === null) throw new UnauthorizedError('missing or malformed signature timestamp');
-  if (Math.abs(now.getTime() - ms) > toleranceSeconds * 1000) {
+  const nowMs = resolution === 's' ? Math.floor(now.getTime() / 1000) * 1000 : now.getTime();
+  if (Math.abs(nowMs - ms) > toleranceSeconds * 1000) {
     throw new UnauthorizedError(`signature timestamp is more than ${toleranceSeconds} s from now`);
   }
 }

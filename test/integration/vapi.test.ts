@@ -116,7 +116,10 @@ describe('Vapi → record', () => {
     ['vonage-rejected', 'rejected'],
     ['twilio-failed-to-connect-call', 'failed'],
     ['pipeline-error-openai-llm-failed', 'failed'],
-    ['call.forwarding.operator-busy', 'unknown'],
+    // Issue 17: decided by what happened to the call; vonage-disconnected is judged unknowable.
+    ['call.forwarding.operator-busy', 'busy'],
+    ['call.in-progress.twilio-completed-call', 'completed'],
+    ['vonage-disconnected', 'unknown'],
   ];
 
   it.each(reasons)('records endedReason %s as %s, the reason kept', async (reason, outcome) => {

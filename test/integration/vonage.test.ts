@@ -3,6 +3,7 @@
  * record per leg; a forged JWT, a body that does not match payload_hash or an event without uuid
  * queue nothing.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getCall } from '../../lib/calls/query';
 import { normalizers } from '../../lib/providers/registry';
@@ -25,6 +26,11 @@ afterEach(async () => {
 });
 
 const reader = () => ({ store: stack.store, normalizers });
+
+const LEG_ORDERED = '0b1e1c5a-0000-4000-8000-000000000001';
+const LEG_SHUFFLED = '0b1e1c5a-0000-4000-8000-000000000002';
+const LEG_NEXT = '0b1e1c5a-0000-4000-8000-000000000003';
+const LEG_REJECTED = '0b1e1c5a-0000-4000-8000-000000000004';
 
 type Step = 'started' | 'answered' | 'human-machine' | 'completed';
 
@@ -82,7 +88,11 @@ describe('POST /webhooks/vonage', () => {
       ['rejected', 'invalid_number', false, 'invalid_number'],
       ['failed', 'cannot_route', false, 'failed'],
     ];
-    const uuidOf = (status: string, detail?: string, machine?: boolean) => `${status}-${detail}-${machine}`;
+    // A UUID per case (Vonage's legs are UUIDs), derived from the case so each record is findable.
+    const uuidOf = (status: string, detail?: string, machine?: boolean) => {
+      const hex = createHash('sha256').update(`${status}-${detail}-${machine}`).digest('hex');
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    };
 
     // Act
     for (const [status, detail, machine] of cases) {
@@ -108,13 +118,13 @@ describe('POST /webhooks/vonage', () => {
     const shuffled: Step[] = ['completed', 'human-machine', 'completed', 'started', 'answered', 'started'];
 
     // Act
-    for (const step of inOrder) await vonage(vonageRequest(eventBody(step, 'leg-ordered')));
-    for (const step of shuffled) await vonage(vonageRequest(eventBody(step, 'leg-shuffled')));
+    for (const step of inOrder) await vonage(vonageRequest(eventBody(step, LEG_ORDERED)));
+    for (const step of shuffled) await vonage(vonageRequest(eventBody(step, LEG_SHUFFLED)));
     await poller.drain();
 
     // Assess
-    const ordered = await getCall(reader(), 'vonage', 'leg-ordered');
-    const reordered = await getCall(reader(), 'vonage', 'leg-shuffled');
+    const ordered = await getCall(reader(), 'vonage', LEG_ORDERED);
+    const reordered = await getCall(reader(), 'vonage', LEG_SHUFFLED);
     expect(ordered).toMatchObject({ outcome: 'voicemail' });
     expect({ ...reordered, callId: 'x', receivedAt: 'x' }).toEqual({
       ...ordered,
@@ -126,7 +136,7 @@ describe('POST /webhooks/vonage', () => {
   it('accepts the next signature secret during a rotation', async () => {
     // Act
     const response = await vonage(
-      vonageRequest(eventBody('completed', 'leg-next'), { secret: VONAGE_SECRETS[1] }),
+      vonageRequest(eventBody('completed', LEG_NEXT), { secret: VONAGE_SECRETS[1] }),
     );
 
     // Assess
@@ -137,9 +147,20 @@ describe('POST /webhooks/vonage', () => {
     ['a JWT signed with another secret', (body: string) => signVonage(body, 'someone-else'), 401],
     ['a JWT for another body', (body: string) => signVonage(`${body} `, VONAGE_SECRETS[0]), 401],
     ['no Authorization header', () => ({ authorization: undefined }), 401],
+    // @vonage/jwt verifySignature refuses both (issue 17: this was 200 and a record).
+    [
+      'a JWT that expired an hour ago',
+      (body: string) => signVonage(body, VONAGE_SECRETS[0], { exp: Math.floor(Date.now() / 1000) - 3600 }),
+      401,
+    ],
+    [
+      'a JWT not valid for another hour (nbf)',
+      (body: string) => signVonage(body, VONAGE_SECRETS[0], { nbf: Math.floor(Date.now() / 1000) + 3600 }),
+      401,
+    ],
   ])('answers %s with %s and queues nothing', async (_label, headersFor, status) => {
     // Prepare
-    const body = eventBody('completed', 'leg-rejected');
+    const body = eventBody('completed', LEG_REJECTED);
 
     // Act
     const response = await vonage(vonageRequest(body, { headers: headersFor(body) }));

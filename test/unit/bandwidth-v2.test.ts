@@ -47,6 +47,22 @@ describe('bandwidthV2Ingress.authenticate: challenge first, then Basic credentia
     expect((error as UnauthorizedError).challenge).toBe(CHALLENGE);
   });
 
+  it.each([
+    [
+      'times with offsets and without fractions',
+      { eventTime: '2019-06-20T15:55:55+00:00', startTime: '2019-06-20T15:54:22Z' },
+    ],
+    ['a SIP URI callee and an anonymous caller', { to: 'sip:agent@example.com', from: 'Anonymous' }],
+    ['Private, Restricted and Unavailable callers', { from: 'Restricted' }],
+    ['absent and null optional fields', { answerTime: null, enqueuedTime: undefined }],
+  ])('accepts the documented formats: %s', (_label, fields) => {
+    // Act / Assess
+    expect(bandwidthV2Ingress.identify({ ...fixture('bandwidth-v2', 'disconnect'), ...fields })).toEqual({
+      eventType: 'disconnect',
+      callId: 'c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d',
+    });
+  });
+
   it('accepts the current and the next credentials', () => {
     // Act
     const results = BANDWIDTH_V2_SECRETS.map((secret) => authenticate(basic(secret)));
@@ -87,6 +103,39 @@ describe('bandwidthV2Ingress.identify', () => {
       'a long callId',
       { eventType: 'disconnect', callId: 'c'.repeat(201) },
       'callId is longer than 200 characters',
+    ],
+    // Issue 18 item 1: the formats Bandwidth documents (dev.bandwidth.com/docs/voice/webhooks/*:
+    // times "in ISO 8601 format", `to` "in E.164 format", `from` E.164 or Private/Restricted/
+    // Unavailable/Anonymous; createCall: a SIP URI instead of a number).
+    [
+      'a re-split eventTime',
+      { eventType: 'disconnect', callId: CALL_ID, eventTime: '2019-06-20T15:55:55.533ZcauseHangup' },
+      'eventTime is not an ISO 8601 time',
+    ],
+    [
+      'an endTime without a zone',
+      { eventType: 'disconnect', callId: CALL_ID, endTime: '2019-06-20 15:55:54' },
+      'endTime is not an ISO 8601 time',
+    ],
+    [
+      'a numeric startTime',
+      { eventType: 'disconnect', callId: CALL_ID, startTime: 1561045962 },
+      'startTime is not an ISO 8601 time',
+    ],
+    [
+      'a to that is no number',
+      { eventType: 'disconnect', callId: CALL_ID, to: '+1555 333 4444' },
+      'to is not an E.164 number or SIP URI',
+    ],
+    [
+      'a to without +',
+      { eventType: 'answer', callId: CALL_ID, to: '15553334444' },
+      'to is not an E.164 number or SIP URI',
+    ],
+    [
+      'a from with text after the number',
+      { eventType: 'answer', callId: CALL_ID, from: '+15551112222direction' },
+      'from is not an E.164 number, SIP URI or Private/Restricted/Unavailable/Anonymous',
     ],
   ])('answers 400 for %s', (_label, body, reason) => {
     // Act

@@ -407,8 +407,33 @@ describe('outcomeOfEndedReason (spec.md §6, row by row)', () => {
     ['vonage-failed-to-connect-call', 'failed'],
     ['pipeline-error-openai-llm-failed', 'failed'],
     ['call.in-progress.error-vapifault-openai-llm-failed', 'failed'],
-    ['call.forwarding.operator-busy', 'unknown'],
-    ['call.ringing.sip-inbound-caller-hungup-before-call-connect', 'unknown'],
+    // Issue 17: decided by what happened to the call (docs.vapi.ai/calls/call-ended-reason).
+    ['call.in-progress.twilio-completed-call', 'completed'],
+    ['call.in-progress.sip-completed-call', 'completed'],
+    ['vonage-completed', 'completed'],
+    ['customer-ended-call-during-transfer', 'completed'],
+    ['customer-ended-call-before-warm-transfer', 'completed'],
+    ['customer-ended-call-after-warm-transfer-attempt', 'completed'],
+    ['assistant-request-returned-forwarding-phone-number', 'completed'],
+    ['call.ringing.hook-executed-say', 'completed'],
+    ['call.ringing.hook-executed-transfer', 'completed'],
+    ['call.ending.hook-executed-say', 'completed'],
+    ['call.ending.hook-executed-transfer', 'completed'],
+    ['call.forwarding.operator-busy', 'busy'],
+    ['call.forwarding.no-answer', 'no_answer'],
+    ['call.ringing.sip-inbound-caller-hungup-before-call-connect', 'canceled'],
+    ['customer-did-not-give-microphone-permission', 'rejected'],
+    ['scheduled-call-deleted', 'not_placed'],
+    ['assistant-request-returned-invalid-assistant', 'failed'],
+    ['assistant-request-returned-no-assistant', 'failed'],
+    ['assistant-not-valid', 'failed'],
+    ['assistant-not-found', 'failed'],
+    ['assistant-join-timed-out', 'failed'],
+    ['worker-shutdown', 'failed'],
+    ['phone-call-provider-closed-websocket', 'failed'],
+    ['phone-call-provider-bypass-enabled-but-no-call-received', 'failed'],
+    ['vonage-disconnected', 'unknown'],
+    ['call-deleted', 'unknown'],
     ['something-new', 'unknown'],
     ['__proto__', 'unknown'],
   ];
@@ -592,6 +617,34 @@ describe('vapiNormalizer', () => {
       outcome: 'unknown',
     });
     expect(backwards).toMatchObject({ endedAt: '2024-12-31T23:59:00.000Z', durationSeconds: null });
+  });
+
+  it('reads startedAt/endedAt from message.call when the message has none (the SDK Call type has them there)', () => {
+    // Act
+    const onCall = recordOf(
+      reportWith((m) => {
+        Object.assign(m.call as object, { startedAt: m.startedAt, endedAt: m.endedAt });
+        delete m.startedAt;
+        delete m.endedAt;
+      }),
+    );
+    const onBoth = recordOf(
+      reportWith((m) =>
+        Object.assign(m.call as object, {
+          startedAt: '2025-01-01T00:00:30.000Z',
+          endedAt: '2025-01-01T00:09:00.000Z',
+        }),
+      ),
+    );
+
+    // Assess
+    const times = {
+      startedAt: '2025-01-01T00:00:00.000Z',
+      endedAt: '2025-01-01T00:01:05.000Z',
+      durationSeconds: 65,
+    };
+    expect(onCall).toMatchObject(times);
+    expect(onBoth).toMatchObject(times);
   });
 
   it('converts times with offsets to UTC', () => {

@@ -98,7 +98,7 @@ describe('verifyVonageSignature: one thing broken at a time', () => {
   const body = Buffer.from(rawFixture('vonage', 'completed'));
   const SECRETS: string[] = [...VONAGE_SECRETS];
   const check = (headers: Record<string, string | undefined>, raw = body, secrets = SECRETS) =>
-    failureOf(() => verifyVonageSignature(raw, headers, secrets));
+    failureOf(() => verifyVonageSignature(raw, headers, secrets, new Date()));
   const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
   it('accepts a valid request signed with the current or the next secret', () => {
@@ -254,6 +254,11 @@ describe('vonageIngress.identify', () => {
       { eventType: 'transfer', callId: null },
     ],
     ['an unknown status', { status: 'something_new' }, { eventType: 'something_new', callId: null }],
+    [
+      'an upper-case UUID as sent',
+      { status: 'completed', uuid: UUID.toUpperCase() },
+      { eventType: 'completed', callId: UUID.toUpperCase() },
+    ],
   ])('names %s', (_label, body, identity) => {
     // Act
     const result = vonageIngress.identify(body);
@@ -269,6 +274,17 @@ describe('vonageIngress.identify', () => {
     ['a long uuid', { status: 'answered', uuid: 'u'.repeat(201) }, 'uuid is longer than 200 characters'],
     ['a status that is a number', { status: 3, uuid: UUID }, 'status is not a string'],
     ['no status at all', { uuid: UUID }, 'body has no status'],
+    // Issue 18 item 1: Vonage's uuid is a UUID (its Voice API reference); a re-split or extended
+    // id is refused after the signature, before anything is stored.
+    ['a uuid that is no UUID', { status: 'completed', uuid: 'leg-1' }, 'uuid is not a UUID'],
+    ['a UUID with text after it', { status: 'completed', uuid: `${UUID}status` }, 'uuid is not a UUID'],
+    ['a UUID without dashes', { status: 'completed', uuid: UUID.replaceAll('-', '') }, 'uuid is not a UUID'],
+    [
+      'a human/machine call_uuid that is no UUID',
+      { status: 'machine', call_uuid: `${UUID} ` },
+      'call_uuid is not a UUID',
+    ],
+    ['a record event whose uuid is no UUID', { recording_url: 'https://x', uuid: 'x' }, 'uuid is not a UUID'],
   ])('answers 400 for %s', (_label, body, reason) => {
     // Act
     const error = failureOf(() => vonageIngress.identify(body));

@@ -37,6 +37,45 @@ const CALL_ANSWER_URL_EVENTS: ReadonlySet<string> = new Set(['initiate', 'answer
 const own = (body: Readonly<Record<string, unknown>>, key: string): unknown =>
   Object.hasOwn(body, key) ? body[key] : undefined;
 
+/**
+ * Formats Bandwidth documents as closed, checked after the credentials (issue 18: refuse what no
+ * provider sends). Callback pages (dev.bandwidth.com/docs/voice/webhooks/disconnect and the others,
+ * and the SDKs' *Callback models): every time is "in ISO 8601 format" (UTC), `to` is "in E.164
+ * format", `from` is E.164 or one of Private, Restricted, Unavailable, Anonymous
+ * (shared/providers-next.md §5); createCall also takes a SIP URI as `to` (and a SIP peer may call
+ * from one), so `sip:`/`sips:` URIs pass. `callId` (`c-…` in the examples) has no documented
+ * format and is not checked; neither are enumerated values (eventType, cause, direction).
+ */
+const TIME_FIELDS = ['eventTime', 'startTime', 'answerTime', 'endTime', 'enqueuedTime'] as const;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
+const E164 = /^\+[1-9]\d{1,14}$/;
+const SIP_URI = /^sips?:[^\s]{1,250}$/i;
+const WITHHELD_CALLERS: ReadonlySet<string> = new Set(['Private', 'Restricted', 'Unavailable', 'Anonymous']);
+
+const absent = (value: unknown) => value === undefined || value === null;
+
+function checkFormats(body: Readonly<Record<string, unknown>>): void {
+  for (const field of TIME_FIELDS) {
+    const value = own(body, field);
+    if (!absent(value) && (typeof value !== 'string' || !ISO_8601.test(value))) {
+      throw new BadRequestError(`${field} is not an ISO 8601 time`);
+    }
+  }
+  const to = own(body, 'to');
+  if (!absent(to) && (typeof to !== 'string' || !(E164.test(to) || SIP_URI.test(to)))) {
+    throw new BadRequestError('to is not an E.164 number or SIP URI');
+  }
+  const from = own(body, 'from');
+  if (
+    !absent(from) &&
+    (typeof from !== 'string' || !(E164.test(from) || SIP_URI.test(from) || WITHHELD_CALLERS.has(from)))
+  ) {
+    throw new BadRequestError(
+      'from is not an E.164 number, SIP URI or Private/Restricted/Unavailable/Anonymous',
+    );
+  }
+}
+
 function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
   const eventType = own(body, 'eventType');
   if (typeof eventType !== 'string' || eventType === '') throw new BadRequestError('body has no eventType');
@@ -51,6 +90,7 @@ function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
   // Conference-wide callbacks (conferenceCreated, …) carry a conferenceId instead: kept, no call.
   if (id === null && CALL_EVENTS.has(eventType))
     throw new BadRequestError(`${eventType} callback has no callId`);
+  checkFormats(body);
   return { eventType, callId: id };
 }
 

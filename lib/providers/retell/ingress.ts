@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
+import { requireEpochMsIfPresent } from '../formats';
 import { isJsonRecord, optionalCallId, ownField, requireEventType } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
@@ -15,8 +16,11 @@ export const SIGNATURE_HEADER = 'x-retell-signature';
 /** Events about one call: without `call.call_id` they could not be attached to it. */
 const CALL_EVENTS: ReadonlySet<string> = new Set(['call_started', 'call_ended', 'call_analyzed']);
 
-/** `v=<ms>,d=<hex>` as Retell's SDKs read it (retell-typescript-sdk src/lib/webhook_auth.ts). */
-const SIGNATURE = /^\s*v=(\d{1,16}),\s*d=([0-9a-fA-F]{1,128})\s*$/;
+/**
+ * `v=<ms>,d=<hex>` as retell-sdk's `verify` reads it (lib/webhook_auth.js: `/^v=(\d+),d=([0-9a-f]+)$/i`,
+ * so `V=`/`D=` and upper-case hex too); whitespace around the parts is our only leniency.
+ */
+const SIGNATURE = /^\s*v=(\d{1,16}),\s*d=([0-9a-f]{1,128})\s*$/i;
 
 /** The hex HMAC-SHA256 Retell sends: key = the API key, message = raw body followed by the ms timestamp. */
 export const retellDigest = (rawBody: Buffer, ms: number, apiKey: string): string =>
@@ -55,6 +59,12 @@ function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
   const callId = isJsonRecord(call) ? optionalCallId(ownField(call, 'call_id'), 'call.call_id') : null;
   if (callId === null && CALL_EVENTS.has(eventType)) {
     throw new BadRequestError(`${eventType} event has no call.call_id`);
+  }
+  // "milliseconds since epoch", typed number (retell-sdk resources/call.d.ts); call_id has no
+  // closed format, and from/to_number may be SIP addresses.
+  if (isJsonRecord(call)) {
+    requireEpochMsIfPresent(ownField(call, 'start_timestamp'), 'call.start_timestamp');
+    requireEpochMsIfPresent(ownField(call, 'end_timestamp'), 'call.end_timestamp');
   }
   // Future event types are acknowledged so Retell does not retry them; the consumer decides.
   return { eventType, callId };

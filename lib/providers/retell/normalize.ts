@@ -56,6 +56,13 @@ export const OUTCOME_BY_REASON_PREFIX: readonly (readonly [string, Outcome])[] =
   ['error_', 'failed'],
 ];
 
+/**
+ * Reasons judged unknowable: none. Every member of retell-sdk's `disconnection_reason` union says
+ * what happened (`error_unknown` is an error: failed). `transfer_cancelled` is completed (spec §6):
+ * the user was connected to the agent before the transfer was called off.
+ */
+export const UNKNOWABLE_DISCONNECTION_REASONS: ReadonlySet<string> = new Set();
+
 /** spec.md §6: listed reasons and families map to their outcome; anything else is unknown. */
 export function outcomeOfDisconnectionReason(reason: unknown): Outcome {
   if (typeof reason !== 'string') return 'unknown';

@@ -6,10 +6,12 @@ import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
 import { parseJsonObject } from '../../http';
 import { parseForm } from '../form';
+import { requireIsoTimeIfPresent } from '../formats';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret } from '../secret-match';
 import { requireFresh, timestampMs } from '../timestamp';
-import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
+import type { DeliveryIdentity, LocalSecrets, ProviderIngress, WebhookRequest } from '../types';
+import { cachedKeyProblem, requireUsableKeys } from './key';
 
 export const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 export const TIMESTAMP_HEADER = 'telnyx-timestamp';
@@ -28,14 +30,17 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 const keys = new Map<string, KeyObject | null>();
 
-/** The portal's key (base64 of the 32 raw bytes) as a KeyObject; null when it is not one. */
+/**
+ * The portal's key (base64 of the 32 raw bytes) as a KeyObject; null when it is not one, or is one
+ * no private key stands behind (small order, non-canonical: ./key.ts), which then verifies nothing.
+ */
 export function telnyxPublicKey(base64: string): KeyObject | null {
   const cached = keys.get(base64);
   if (cached !== undefined) return cached;
   const text = base64.trim();
   const raw = BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
   let key: KeyObject | null = null;
-  if (raw.length === 32) {
+  if (raw.length === 32 && cachedKeyProblem(text) === null) {
     try {
       key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
     } catch {
@@ -51,7 +56,8 @@ const header = (headers: Readonly<Record<string, string | undefined>>, name: str
 /**
  * Throws UnauthorizedError unless `telnyx-signature-ed25519` is an Ed25519 signature, by one of
  * `publicKeys`, over the UTF-8 bytes `<telnyx-timestamp>|<raw body>`, and the timestamp is within
- * 300 s of `now`.
+ * 300 whole seconds of `now`. The reference is telnyx-node's `TelnyxWebhook.verify`
+ * (test/differential/telnyx.test.ts); we are more lenient only about whitespace and base64 padding.
  */
 export function verifyTelnyxSignature(
   rawBody: Buffer,
@@ -64,7 +70,7 @@ export function verifyTelnyxSignature(
   if (!signatureText || timestamp === undefined) throw new UnauthorizedError('missing Telnyx signature');
   const signature = BASE64.test(signatureText) ? Buffer.from(signatureText, 'base64') : Buffer.alloc(0);
   if (signature.length !== 64) throw new UnauthorizedError('malformed Telnyx signature');
-  requireFresh(timestampMs(timestamp, 's'), now);
+  requireFresh(timestampMs(timestamp, 's'), now, undefined, 's');
   const signed = Buffer.concat([Buffer.from(`${timestamp}|`, 'utf8'), rawBody]);
   const valid = matchesAnySecret(publicKeys, (publicKey) => {
     const key = telnyxPublicKey(publicKey);
@@ -112,6 +118,12 @@ function identifyCallControl(body: Readonly<Record<string, unknown>>): DeliveryI
     throw new BadRequestError('data.payload is not an object');
   }
   const callId = isObject(payload) ? callIdOf(own(payload, 'call_leg_id'), 'data.payload.call_leg_id') : null;
+  // "ISO 8601 datetime" (telnyx-node resources/webhooks.d.ts); the leg ids have no closed format.
+  if (isObject(data)) requireIsoTimeIfPresent(own(data, 'occurred_at'), 'data.occurred_at');
+  if (isObject(payload)) {
+    requireIsoTimeIfPresent(own(payload, 'start_time'), 'data.payload.start_time');
+    requireIsoTimeIfPresent(own(payload, 'end_time'), 'data.payload.end_time');
+  }
   // Every call.* event concerns one leg; other products' events (fax, messaging) are only kept.
   if (callId === null && eventType.startsWith('call.')) {
     throw new BadRequestError(`${eventType} event has no data.payload.call_leg_id`);
@@ -135,14 +147,24 @@ function identifyTexml(fields: Readonly<Record<string, unknown>>): DeliveryIdent
   return { eventType: texmlEventType(callStatus), callId };
 }
 
+/** Local stack: TELNYX_PUBLIC_KEY's keys, refused at start when one is unusable (issue 18). */
+function localSecret(env: Readonly<Record<string, string | undefined>>): LocalSecrets {
+  const secrets = envSecrets('TELNYX_PUBLIC_KEY', DEV_PUBLIC_KEY)(env);
+  requireUsableKeys(secrets.secrets, 'TELNYX_PUBLIC_KEY');
+  return secrets;
+}
+
 export const telnyxIngress: ProviderIngress = {
   name: 'telnyx',
-  authenticate(request: WebhookRequest, secrets: readonly string[], { now }): void {
+  authenticate(request: WebhookRequest, secrets: readonly string[], { now, settings }): void {
+    // Deployed, the keys arrive with the first request (SSM): an unusable one fails it, and every
+    // request after, with a one-line error naming the parameter (a 500: the setup is wrong).
+    requireUsableKeys(secrets, settings.WEBHOOK_SECRETS_PARAMETER || 'the telnyx webhook-secrets parameter');
     verifyTelnyxSignature(request.rawBody, request.headers, secrets, now);
   },
   parse: parseTelnyxBody,
   identify(body) {
     return own(body, 'data') !== undefined ? identifyCallControl(body) : identifyTexml(body);
   },
-  local: { secret: envSecrets('TELNYX_PUBLIC_KEY', DEV_PUBLIC_KEY) },
+  local: { secret: localSecret },
 };

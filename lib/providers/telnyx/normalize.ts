@@ -36,6 +36,9 @@ const OUTCOME_BY_CAUSE: ReadonlyMap<string, Outcome | 'completed_if_answered'> =
   ['unspecified', 'unknown'],
 ]);
 
+/** `unspecified`: Telnyx itself says nothing of how the call ended, so neither can we. */
+export const UNKNOWABLE_HANGUP_CAUSES: ReadonlySet<string> = new Set(['unspecified']);
+
 export function outcomeOfHangupCause(cause: unknown, answered: boolean): Outcome {
   const mapped = typeof cause === 'string' ? OUTCOME_BY_CAUSE.get(cause) : undefined;
   if (mapped === 'completed_if_answered') return answered ? 'completed' : 'canceled';

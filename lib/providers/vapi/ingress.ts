@@ -5,10 +5,11 @@
  */
 import { createHmac } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
+import { requireIsoTimeIfPresent } from '../formats';
 import { isJsonRecord, optionalCallId, ownField, requireEventType } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
-import { requireFresh, timestampMs } from '../timestamp';
+import { inSeconds, requireFresh, timestampMs } from '../timestamp';
 import type { DeliveryIdentity, LocalSecrets, ProviderIngress, WebhookRequest } from '../types';
 
 const END_OF_CALL_REPORT = 'end-of-call-report';
@@ -183,7 +184,7 @@ export function verifyVapiHmac(
   if (plan.payloadFormat.includes('{timestamp}')) {
     timestamp = headers[plan.timestampHeader]?.trim() ?? '';
     if (timestamp === '') throw new UnauthorizedError(`missing ${plan.timestampHeader}`);
-    requireFresh(timestampMs(timestamp, 'auto'), now);
+    requireFresh(timestampMs(timestamp, 'auto'), now, undefined, inSeconds(timestamp, 'auto') ? 's' : 'ms');
   }
   // Hex digits compare case-insensitively; base64 exactly.
   const comparable = (text: string) => (plan.encoding === 'hex' ? text.toLowerCase() : text);
@@ -238,6 +239,12 @@ function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
   const callId = isJsonRecord(call) ? optionalCallId(ownField(call, 'id'), 'message.call.id') : null;
   if (callId === null && eventType === END_OF_CALL_REPORT) {
     throw new BadRequestError(`${END_OF_CALL_REPORT} message has no message.call.id`);
+  }
+  // "ISO 8601 date-time string" (@vapi-ai/server-sdk ServerMessageEndOfCallReport.d.ts, Call.d.ts);
+  // the call id has no closed format (a string).
+  for (const field of ['startedAt', 'endedAt']) {
+    requireIsoTimeIfPresent(ownField(message, field), `message.${field}`);
+    if (isJsonRecord(call)) requireIsoTimeIfPresent(ownField(call, field), `message.call.${field}`);
   }
   // Every other server message (status-update, transcript, tool-calls, …) is acknowledged and kept.
   return { eventType, callId };

@@ -23,6 +23,8 @@ const PROVIDER = 'vapi';
 const END_OF_CALL_REPORT = 'end-of-call-report';
 
 // A Map, not an object literal, so reasons like '__proto__' or 'toString' cannot hit inherited keys.
+// Beyond spec §6's rows, each reason below was decided by what happened to the call, as Vapi's
+// "Call ended reasons" page describes it (docs.vapi.ai/calls/call-ended-reason).
 export const OUTCOME_BY_ENDED_REASON: ReadonlyMap<string, Outcome> = new Map<string, Outcome>([
   ['customer-ended-call', 'completed'],
   ['assistant-said-end-call-phrase', 'completed'],
@@ -33,7 +35,46 @@ export const OUTCOME_BY_ENDED_REASON: ReadonlyMap<string, Outcome> = new Map<str
   ['customer-busy', 'busy'],
   ['customer-did-not-answer', 'no_answer'],
   ['manually-canceled', 'canceled'],
+  // The carrier reported the connected call completed on its side: a normal end.
+  ['call.in-progress.twilio-completed-call', 'completed'],
+  ['call.in-progress.sip-completed-call', 'completed'],
+  ['vonage-completed', 'completed'],
+  // The customer was connected and hung up around a transfer: the call happened.
+  ['customer-ended-call-during-transfer', 'completed'],
+  ['customer-ended-call-before-warm-transfer', 'completed'],
+  ['customer-ended-call-after-warm-transfer-attempt', 'completed'],
+  // Forwarded instead of an assistant, or a call hook said its message / transferred: answered.
+  ['assistant-request-returned-forwarding-phone-number', 'completed'],
+  ['call.ringing.hook-executed-say', 'completed'],
+  ['call.ringing.hook-executed-transfer', 'completed'],
+  ['call.ending.hook-executed-say', 'completed'],
+  ['call.ending.hook-executed-transfer', 'completed'],
+  // Forwarding reached nobody: what the forwarded leg met is the call's outcome.
+  ['call.forwarding.operator-busy', 'busy'],
+  ['call.forwarding.no-answer', 'no_answer'],
+  // The caller hung up before the call connected.
+  ['call.ringing.sip-inbound-caller-hungup-before-call-connect', 'canceled'],
+  // A web call whose user denied the microphone: the customer declined it.
+  ['customer-did-not-give-microphone-permission', 'rejected'],
+  // A scheduled call deleted before it ran was never placed.
+  ['scheduled-call-deleted', 'not_placed'],
+  // Setup or infrastructure ended the call (no assistant, no transport, a dropped worker or socket).
+  ['assistant-request-returned-invalid-assistant', 'failed'],
+  ['assistant-request-returned-no-assistant', 'failed'],
+  ['assistant-not-valid', 'failed'],
+  ['assistant-not-found', 'failed'],
+  ['assistant-join-timed-out', 'failed'],
+  ['worker-shutdown', 'failed'],
+  ['phone-call-provider-closed-websocket', 'failed'],
+  ['phone-call-provider-bypass-enabled-but-no-call-received', 'failed'],
 ]);
+
+/**
+ * Reasons that say nothing of what happened to the call, judged unknowable: they stay `unknown`.
+ * `vonage-disconnected` ("Call disconnected by Vonage") may come before or after an answer;
+ * `call-deleted` ("The call record was deleted") is about the record, not the call.
+ */
+export const UNKNOWABLE_ENDED_REASONS: ReadonlySet<string> = new Set(['vonage-disconnected', 'call-deleted']);
 
 /** assistant-ended-call, -after-message-spoken, -with-hangup-task, …: the assistant hung up. */
 export const OUTCOME_BY_REASON_PREFIX: readonly (readonly [string, Outcome])[] = [
@@ -72,6 +113,16 @@ const objectAt = (object: JsonObject | undefined, key: string): JsonObject | und
 /** The message's own field, else the call's (older and newer payloads put parties in either place). */
 const partyNumber = (message: JsonObject, call: JsonObject | undefined, party: string): unknown =>
   own(objectAt(message, party) ?? objectAt(call, party) ?? {}, 'number');
+
+/**
+ * A field of the report, else of its call when the report has none (absent or null): the SDK's
+ * `ServerMessageEndOfCallReport` has startedAt/endedAt on the message, its `Call` type on the call.
+ * A present but unreadable message value is not replaced by the call's.
+ */
+const messageOrCall = (message: JsonObject, call: JsonObject | undefined, key: string): unknown => {
+  const value = own(message, key);
+  return value === undefined || value === null ? own(call ?? {}, key) : value;
+};
 
 /** Vapi moved the transcript and recording into `artifact`; older reports carry them on the message. */
 const artifactField = (message: JsonObject, key: string): unknown =>
@@ -129,8 +180,8 @@ export const vapiNormalizer: ProviderNormalizer = {
     const direction = (typeof type === 'string' && DIRECTION_BY_CALL_TYPE.get(type)) || null;
     const ours = orNullOnError(() => normalizeAddress(partyNumber(message, call, 'phoneNumber')));
     const customer = orNullOnError(() => normalizeAddress(partyNumber(message, call, 'customer')));
-    const startedAt = orNullOnError(() => parseIsoInstant(own(message, 'startedAt')));
-    const endedAt = orNullOnError(() => parseIsoInstant(own(message, 'endedAt')));
+    const startedAt = orNullOnError(() => parseIsoInstant(messageOrCall(message, call, 'startedAt')));
+    const endedAt = orNullOnError(() => parseIsoInstant(messageOrCall(message, call, 'endedAt')));
     return {
       provider: PROVIDER,
       callId,

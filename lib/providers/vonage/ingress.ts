@@ -70,17 +70,40 @@ export function verifyPayloadHash(claims: JwtClaims, rawBody: Buffer): void {
 }
 
 /**
- * The whole check over the raw request: a Bearer JWT signed by one of `secrets` whose payload_hash
- * matches the body. No freshness window on `iat` (spec §6: Vonage documents none).
+ * `exp` and `nbf`, when present, as @vonage/jwt's `verifySignature` enforces them (it calls
+ * jsonwebtoken 9's `verify` with no clockTolerance, node_modules/jsonwebtoken/verify.js): present but
+ * not a number → refused; expired once the current whole second reaches `exp`; refused while `nbf`
+ * is after the current whole second. No tolerance, as there; `iat` is not checked (no window).
+ */
+export function verifyTimeClaims(claims: JwtClaims, now: Date): void {
+  const clock = Math.floor(now.getTime() / 1000);
+  const { exp, nbf } = claims;
+  if (nbf !== undefined) {
+    if (typeof nbf !== 'number') throw new UnauthorizedError('Vonage JWT nbf is not a number');
+    if (nbf > clock) throw new UnauthorizedError('Vonage JWT is not valid yet (nbf)');
+  }
+  if (exp !== undefined) {
+    if (typeof exp !== 'number') throw new UnauthorizedError('Vonage JWT exp is not a number');
+    if (clock >= exp) throw new UnauthorizedError('Vonage JWT has expired (exp)');
+  }
+}
+
+/**
+ * The whole check over the raw request: a Bearer JWT signed by one of `secrets`, within its
+ * `exp`/`nbf` when it has them, whose payload_hash matches the body. The reference is @vonage/jwt's
+ * `verifySignature` plus our payload_hash check (test/differential/vonage.test.ts). No freshness
+ * window on `iat` (spec §6: Vonage documents none).
  */
 export function verifyVonageSignature(
   rawBody: Buffer,
   headers: Readonly<Record<string, string | undefined>>,
   secrets: readonly string[],
+  now: Date,
 ): JwtClaims {
   const token = BEARER.exec(headers.authorization ?? '')?.[1];
   if (token === undefined) throw new UnauthorizedError('missing Vonage JWT');
   const claims = verifyVonageJwt(token, secrets);
+  verifyTimeClaims(claims, now);
   verifyPayloadHash(claims, rawBody);
   return claims;
 }
@@ -101,6 +124,14 @@ export const CALL_STATUSES: ReadonlySet<string> = new Set([
   'human',
   'machine',
 ]);
+
+/**
+ * The leg's id as Vonage documents it: a UUID (Voice API reference, event webhook `uuid` / the
+ * human/machine event's `call_uuid`: "string (uuid)", e.g. `aaaaaaaa-bbbb-cccc-dddd-0123456789ab`;
+ * shared/providers-next.md §4). Any hex case; no version nibble required (Vonage's own examples
+ * have none). Checked after the signature (issue 18): an id no provider sends is refused.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const own = (body: Readonly<Record<string, unknown>>, key: string): unknown =>
   Object.hasOwn(body, key) ? body[key] : undefined;
@@ -132,6 +163,7 @@ function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
     throw new BadRequestError(`${field} is longer than ${MAX_CALL_ID_LENGTH} characters`);
   }
   const id = typeof callId === 'string' && callId !== '' ? callId : null;
+  if (id !== null && !UUID.test(id)) throw new BadRequestError(`${field} is not a UUID`);
   if (id === null && CALL_STATUSES.has(eventType))
     throw new BadRequestError(`${eventType} event has no uuid`);
   return { eventType, callId: id };
@@ -139,8 +171,8 @@ function identify(body: Readonly<Record<string, unknown>>): DeliveryIdentity {
 
 export const vonageIngress: ProviderIngress = {
   name: 'vonage',
-  authenticate(request: WebhookRequest, secrets: readonly string[]): void {
-    verifyVonageSignature(request.rawBody, request.headers, secrets);
+  authenticate(request: WebhookRequest, secrets: readonly string[], { now }): void {
+    verifyVonageSignature(request.rawBody, request.headers, secrets, now);
   },
   identify,
   local: { secret: envSecrets('VONAGE_SIGNATURE_SECRET', 'dev-signature-secret') },
