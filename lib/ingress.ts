@@ -2,9 +2,9 @@
  * The ingress pipeline shared by every provider's webhook Lambda: raw body → size → authenticate →
  * parse (JSON object or the provider's form) → identify → envelope → SQS → 200. Status codes are decided in lib/http.ts.
  */
-import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
+  contentDeliveryId,
   encodeEnvelope,
   HEADER_RESERVE_BYTES,
   headerBytes,
@@ -12,6 +12,7 @@ import {
   MAX_CALL_ID_CHARS,
   MAX_EVENT_TYPE_CHARS,
   MAX_MESSAGE_BYTES,
+  signatureDigest,
 } from './envelope';
 import { BadRequestError, EnqueueError, PayloadTooLargeError, WebhookError } from './errors';
 import { acknowledged, decodeBody, errorResponse, parseJsonObject, toWebhookRequest } from './http';
@@ -23,7 +24,8 @@ export interface IngressDeps {
   secrets: SecretSource;
   enqueue: Enqueue;
   now?: () => Date;
-  newId?: () => string;
+  /** The delivery id of a body; default contentDeliveryId (spec §4: identical bytes, one delivery). */
+  newId?: (provider: string, rawBody: Buffer) => string;
   /** spec §6: the public base URL signed URLs are checked against (PUBLIC_BASE_URL). */
   publicBaseUrl?: string;
   /** Deployment settings a provider's check may read (the function's environment). */
@@ -90,7 +92,9 @@ export async function receiveWebhook(
     const identity = checkIdentity(
       provider.identify(provider.parse ? provider.parse(text, request) : parseJsonObject(text)),
     );
-    const deliveryId = (deps.newId ?? randomUUID)();
+    const deliveryId = (deps.newId ?? contentDeliveryId)(provider.name, request.rawBody);
+    // Separator-less schemes: the consumer lets one signature vouch for one body only.
+    const signatureKey = provider.signatureKey?.(request);
     Object.assign(outcome, { deliveryId, eventType: identity.eventType, callId: identity.callId });
     const message = encodeEnvelope({
       deliveryId,
@@ -100,6 +104,7 @@ export async function receiveWebhook(
       eventType: identity.eventType,
       callId: identity.callId,
       body: text,
+      ...(signatureKey && { signature: signatureDigest(provider.name, signatureKey) }),
     });
     // The reserve holds the header line and its newline for any identifiers checkIdentity lets
     // through, so any body up to MAX_BODY_BYTES fits; this only guards that arithmetic.

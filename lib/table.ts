@@ -2,10 +2,16 @@
  * The calls table: key design and item ↔ domain mapping (no I/O here; see lib/store.ts).
  *
  *   pk = CALL#<provider>#<callId>  sk = RECORD                           the call record
- *   pk = CALL#<provider>#<callId>  sk = DELIVERY#<receivedAt>#<id>       a delivery the record is built from
+ *   pk = CALL#<provider>#<callId>  sk = DELIVERY#<id>                    a delivery the record is built from
  *   pk = CALL#<provider>#<callId>  sk = PART#<id>#<n>                    overflow of a large raw body
- *   pk = CALL#<provider>#<callId>  sk = SIDE#<receivedAt>#<id>           any other event of the call, kept raw
- *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<receivedAt>#<id>       a delivery about no call
+ *   pk = CALL#<provider>#<callId>  sk = SIDE#<id>                        any other event of the call, kept raw
+ *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<id>                    a delivery about no call
+ *   pk = SIG#<provider>#<digest>   sk = SIG                              the one body a signature vouched for
+ *
+ * A delivery's key holds its id and nothing of its arrival: the id is a digest of the body bytes
+ * (lib/envelope.ts contentDeliveryId), so a replayed body lands on the item its first arrival
+ * wrote, which keeps its receivedAt (lib/store.ts writes heads on condition). Items written before
+ * ids were content-addressed keep their `DELIVERY#<receivedAt>#<id>` keys and read the same.
  *
  * DELIVERY# < PART# < RECORD < SIDE#: one Query from DELIVERY# to RECORD reads exactly what a
  * rebuild needs (record-event deliveries, their parts, the stored record) and never a side event.
@@ -43,8 +49,13 @@ export const deliveryPk = (delivery: Pick<Delivery, 'provider' | 'callId' | 'del
   delivery.callId === null
     ? `DELIVERY#${delivery.provider}#${delivery.deliveryId}`
     : callPk(delivery.provider, delivery.callId);
-const deliverySk = (d: Pick<Delivery, 'receivedAt' | 'deliveryId'>, side: boolean) =>
-  `${side ? SIDE_PREFIX : DELIVERY_PREFIX}${d.receivedAt}#${d.deliveryId}`;
+const deliverySk = (d: Pick<Delivery, 'deliveryId'>, side: boolean) =>
+  `${side ? SIDE_PREFIX : DELIVERY_PREFIX}${d.deliveryId}`;
+/** The item that binds a signature (its digest, Delivery.signature) to the one body it vouched for. */
+export const signatureKey = (provider: string, signature: string): Item => ({
+  pk: { S: `SIG#${provider}#${signature}` },
+  sk: { S: 'SIG' },
+});
 export const partPrefix = (deliveryId: string) => `${PART_PREFIX}${deliveryId}#`;
 
 /**
@@ -244,7 +255,8 @@ export function itemToRecord(item: Item): StoredRecord {
  */
 export function deliveryToItems(delivery: Delivery, { side = false }: { side?: boolean } = {}): Item[] {
   const pk = deliveryPk(delivery);
-  const { body, ...fields } = delivery;
+  // The signature digest is checked by the consumer before storing; the delivery does not keep it.
+  const { body, signature: _signature, ...fields } = delivery;
   const head = { pk, sk: deliverySk(delivery, side && delivery.callId !== null), ...fields };
   if (Buffer.byteLength(body) <= MAX_INLINE_BODY) return [marshall({ ...head, body })];
   const compressed = brotli(body);
