@@ -95,8 +95,14 @@ export interface CallStore {
   putRecord(record: CallRecord, expectedVersion: number): Promise<boolean>;
   /** One page of an index Query; the caller decides the index and conditions. */
   query(input: Omit<QueryCommandInput, 'TableName'>): Promise<{ items: Item[]; next?: Item }>;
-  /** Full records for keys found in an index, in the order given. */
-  getRecords(keys: readonly { pk: string }[]): Promise<StoredRecord[]>;
+  /**
+   * Full records for keys found in an index, in the order given. A record that cannot be read back
+   * is left out and told to `onUnreadable` when given (else the error is thrown).
+   */
+  getRecords(
+    keys: readonly { pk: string }[],
+    onUnreadable?: (pk: string, error: Error) => void,
+  ): Promise<StoredRecord[]>;
 }
 
 /** Reads of a several-page partition before giving up (the message is retried by SQS). */
@@ -390,7 +396,7 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
       return { items: page.Items ?? [], next: page.LastEvaluatedKey };
     },
 
-    async getRecords(keys) {
+    async getRecords(keys, onUnreadable) {
       const found = new Map<string, StoredRecord>();
       const unique = [...new Set(keys.map((key) => key.pk))];
       for (let i = 0; i < unique.length; i += 100) {
@@ -404,8 +410,14 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
           if (attempt > 0)
             await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
           const page = await client.send(new BatchGetItemCommand({ RequestItems: request }));
-          for (const item of page.Responses?.[tableName] ?? [])
-            found.set(item.pk?.S ?? '', itemToRecord(item));
+          for (const item of page.Responses?.[tableName] ?? []) {
+            try {
+              found.set(item.pk?.S ?? '', itemToRecord(item));
+            } catch (error) {
+              if (!onUnreadable) throw error;
+              onUnreadable(item.pk?.S ?? '', error as Error);
+            }
+          }
           request = page.UnprocessedKeys as typeof request;
         }
       }

@@ -213,6 +213,17 @@ export function recordToItem(record: CallRecord, version: number, deliveryCount?
   );
 }
 
+/** An item that cannot be read back (corrupt compressed data, a missing part): names the item, in one line. */
+export class UnreadableItemError extends Error {
+  constructor(what: string, reason: string) {
+    super(`${what} is unreadable: ${reason}`);
+    this.name = 'UnreadableItemError';
+  }
+}
+
+const itemName = (item: Item) => `${item.pk?.S ?? '?'} ${item.sk?.S ?? '?'}`;
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export interface StoredRecord {
   record: CallRecord;
   version: number;
@@ -236,11 +247,15 @@ export function itemToRecord(item: Item): StoredRecord {
     detailsBrotli,
     ...record
   } = unmarshall(item);
-  if (detailsBrotli instanceof Uint8Array)
-    record.details = {
-      ...record.details,
-      ...JSON.parse(brotliDecompressSync(detailsBrotli).toString('utf8')),
-    };
+  if (detailsBrotli instanceof Uint8Array) {
+    let large: unknown;
+    try {
+      large = JSON.parse(brotliDecompressSync(detailsBrotli).toString('utf8'));
+    } catch (error) {
+      throw new UnreadableItemError(`record ${itemName(item)}`, `details: ${reasonOf(error)}`);
+    }
+    record.details = { ...record.details, ...(large as object) };
+  }
   return {
     record: record as CallRecord,
     version: Number(version),
@@ -279,12 +294,22 @@ export const recordDeliveryCount = (item: Item): number => Number(item.deliveryC
 /** Rebuilds a delivery from its head item and, when it has any, its parts in order. */
 export function itemsToDelivery(head: Item, parts: readonly Item[] = []): Delivery {
   const h = unmarshall(head);
+  const what = `delivery ${String(h.deliveryId)} (${itemName(head)})`;
   let body: string;
   if (typeof h.body === 'string') body = h.body;
   else {
-    const compressed =
-      parts.length > 0 ? Buffer.concat(parts.map((p) => p.chunk?.B ?? new Uint8Array())) : h.bodyBrotli;
-    body = brotliDecompressSync(compressed).toString('utf8');
+    const expected = deliveryParts(head);
+    if (parts.length !== expected)
+      throw new UnreadableItemError(what, `${parts.length} of its ${expected} parts are stored`);
+    const chunks = parts.map((p) => p.chunk?.B);
+    const compressed = expected > 0 ? chunks : [h.bodyBrotli];
+    if (!compressed.every((chunk) => chunk instanceof Uint8Array))
+      throw new UnreadableItemError(what, 'it has no body');
+    try {
+      body = brotliDecompressSync(Buffer.concat(compressed as Uint8Array[])).toString('utf8');
+    } catch (error) {
+      throw new UnreadableItemError(what, `body: ${reasonOf(error)}`);
+    }
   }
   return {
     deliveryId: h.deliveryId,
