@@ -14,7 +14,13 @@ import {
   MAX_MESSAGE_BYTES,
   signatureDigest,
 } from './envelope';
-import { BadRequestError, EnqueueError, PayloadTooLargeError, WebhookError } from './errors';
+import {
+  BadRequestError,
+  EnqueueError,
+  HeadersTooLargeError,
+  PayloadTooLargeError,
+  WebhookError,
+} from './errors';
 import { acknowledged, decodeBody, errorResponse, parseJsonObject, toWebhookRequest } from './http';
 import type { DeliveryIdentity, ProviderIngress } from './providers/types';
 import type { Enqueue } from './queue';
@@ -45,6 +51,28 @@ export interface IngressOutcome {
   callId?: string | null;
   reason?: string;
   error?: unknown;
+}
+
+/**
+ * Header caps, checked before anything else looks at the request (issue 18). API Gateway's HTTP API
+ * passes at most 10,240 bytes of request line and header values ("Total combined size of request
+ * line and header values", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html),
+ * so no deployed callback carries more; names count here too. A provider's callback carries about
+ * a dozen headers and API Gateway adds its X-Forwarded-* and X-Amzn-Trace-Id: 100 is a wide margin.
+ */
+export const MAX_HEADER_BYTES = 10_240;
+export const MAX_HEADERS = 100;
+
+function checkHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined): void {
+  let count = 0;
+  let bytes = 0;
+  for (const name in headers ?? {}) {
+    count += 1;
+    if (count > MAX_HEADERS) throw new HeadersTooLargeError(`more than ${MAX_HEADERS} headers`);
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(String(headers?.[name] ?? ''));
+    if (bytes > MAX_HEADER_BYTES)
+      throw new HeadersTooLargeError(`headers are larger than ${MAX_HEADER_BYTES} bytes`);
+  }
 }
 
 // In a `u` regex \p{Cs} matches only unpaired surrogates: a surrogate pair is one code point.
@@ -80,6 +108,8 @@ export async function receiveWebhook(
   try {
     const method = event.requestContext?.http?.method;
     if (method !== undefined && method !== 'POST') throw new WebhookError(405, 'only POST is accepted');
+    // Headers first: every later step (and each scheme) reads them, and an unsigned caller picks them.
+    checkHeaders(event.headers);
     const request = toWebhookRequest(event, deps.publicBaseUrl);
     const now = deps.now?.() ?? new Date();
     // Size first: signature schemes hash (Twilio and Plivo also sort) the whole body, and an

@@ -45,6 +45,7 @@ export function rejectionReason({ statusCode, error }: IngressOutcome): Rejectio
     401: 'unauthorized',
     405: 'method',
     413: 'too_large',
+    431: 'too_large',
   };
   return byStatus[statusCode] ?? 'client_error';
 }
