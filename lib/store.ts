@@ -254,8 +254,9 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
               results[index] = sameArrival(arrivalOf(index), stored) ? undefined : 'duplicate';
           };
           try {
-            // A body in parts: one small read first, so a replay rewrites none of its parts.
-            if (items.length > 1) {
+            // A compressed body (over 16 KiB; in parts or in the head): one read first, so a replay
+            // rewrites no part and fails no conditional write billed at the head's size.
+            if (items.length > 1 || head.bodyBrotli !== undefined) {
               const stored = await storedArrival(head);
               if (stored) return settle(stored);
               // Parts before head, one at a time: a head is only ever visible with its whole body.
