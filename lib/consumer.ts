@@ -1,7 +1,7 @@
 /**
- * The consumer: each queue message is one delivery. A batch's deliveries are stored first (one
- * BatchWriteItem for their heads; the parts of a large body before its head), then each call they
- * concern is rebuilt once: one Query reads the call's record-event deliveries and its stored record,
+ * The consumer: each queue message is one delivery. A batch's deliveries are stored first (each
+ * head by a conditional put, so identical bytes are stored once; the parts of a large body before
+ * its head), then each call they concern is rebuilt once: one Query reads the call's record-event deliveries and its stored record,
  * and the record is written only if no record built from as many deliveries is stored. Sets of a
  * call's deliveries only grow and each rebuild reads after its own deliveries were stored, so a
  * record of more deliveries holds every delivery of a record of fewer: duplicates, retries,
@@ -16,8 +16,20 @@ import type { CallRecord } from './record';
 import type { CallStore } from './store';
 import { itemToRecord, recordToItem, type StoredRecord } from './table';
 
-/** `kept`: stored raw only, the event type cannot change the record (see ProviderNormalizer.recordEvents). */
-export type RecordChange = 'created' | 'updated' | 'unchanged' | 'pending' | 'no-call' | 'kept';
+/**
+ * `kept`: stored raw only, the event type cannot change the record (see ProviderNormalizer.recordEvents).
+ * `duplicate`: the same bytes were stored by an earlier arrival; nothing written, nothing rebuilt.
+ * `forged`: its signature already vouched for another body (a re-split); dropped, stored nowhere.
+ */
+export type RecordChange =
+  | 'created'
+  | 'updated'
+  | 'unchanged'
+  | 'pending'
+  | 'no-call'
+  | 'kept'
+  | 'duplicate'
+  | 'forged';
 
 export interface ConsumerOutcome {
   messageId: string;
@@ -122,21 +134,39 @@ export async function processBatch(
   const isRecordEvent = (p: (typeof valid)[number]) =>
     p.outcome.delivery.callId !== null && p.normalizer.recordEvents.has(p.outcome.delivery.eventType);
 
+  // Issue 18: one signature vouches for one body. A delivery whose signature (Twilio, Plivo: key+value
+  // pairs signed with no separator, so a captured request re-splits) already vouched for other
+  // bytes is a forgery: dropped before anything of it is stored. Retries of the genuine bytes pass.
+  await Promise.all(
+    valid.map(async (p) => {
+      const { provider, signature, deliveryId } = p.outcome.delivery;
+      if (signature === undefined) return;
+      try {
+        if (!(await deps.store.claimSignature(provider, signature, deliveryId))) p.outcome.change = 'forged';
+      } catch (error) {
+        p.outcome.error = error;
+      }
+    }),
+  );
+  const storable = valid.filter((p) => p.outcome.error === undefined && p.outcome.change === undefined);
+
   try {
     const written = await deps.store.putDeliveries(
-      valid.map((p) => ({ delivery: p.outcome.delivery, side: !isRecordEvent(p) })),
+      storable.map((p) => ({ delivery: p.outcome.delivery, side: !isRecordEvent(p) })),
     );
-    written.forEach((error, i) => {
-      const p = valid[i];
-      if (p && error) p.outcome.error = error;
+    written.forEach((result, i) => {
+      const p = storable[i];
+      // spec §4: another arrival of the same bytes is stored; this one adds and rebuilds nothing.
+      if (p && result === 'duplicate') p.outcome.change = 'duplicate';
+      else if (p && result) p.outcome.error = result;
     });
   } catch (error) {
-    for (const p of valid) p.outcome.error = error;
+    for (const p of storable) p.outcome.error = error;
   }
 
   const calls = new Map<string, { normalizer: ProviderNormalizer; callId: string; members: Pending[] }>();
-  for (const p of valid) {
-    if (p.outcome.error !== undefined) continue;
+  for (const p of storable) {
+    if (p.outcome.error !== undefined || p.outcome.change !== undefined) continue;
     const { callId, provider } = p.outcome.delivery;
     if (callId === null) p.outcome.change = 'no-call';
     else if (!isRecordEvent(p)) p.outcome.change = 'kept';

@@ -4,6 +4,7 @@
  * much JSON escaping the body would need. Built by the ingress, parsed (and validated) by the
  * consumer and every tool that reads the queue.
  */
+import { createHash } from 'node:crypto';
 import { InvalidEnvelopeError } from './errors';
 
 /** SQS's maximum message size, which serverless.yml sets explicitly on the queue. */
@@ -18,7 +19,8 @@ export const MAX_EVENT_TYPE_CHARS = 64;
 /**
  * Bytes reserved for the header line. Sized for the worst identifiers accepted: every character a
  * control character that JSON escapes to 6 bytes (200 + 64 of them, and a 128-character request
- * id) comes to 2,559 bytes with a 32-character provider name; test/unit/envelope.test.ts checks it.
+ * id) comes to 2,559 bytes with a 32-character provider name, 2,606 with a signature digest;
+ * test/unit/envelope.test.ts checks it.
  */
 export const HEADER_RESERVE_BYTES = 3_072;
 /** The largest request body the ingress accepts (documented in README): 1,045,504 bytes. */
@@ -36,7 +38,32 @@ export interface Delivery {
   callId: string | null;
   /** The exact raw request body. */
   body: string;
+  /**
+   * For schemes whose signature could vouch for a re-split body (Twilio, Plivo): a digest of the
+   * signature material (ProviderIngress.signatureKey), which the consumer allows one body per.
+   */
+  signature?: string;
 }
+
+/** Hex digest length of delivery ids and signature digests: 128 bits of SHA-256. */
+const DIGEST_HEX = 32;
+const digest = (...parts: (string | Buffer)[]): string => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex').slice(0, DIGEST_HEX);
+};
+
+/**
+ * The delivery id of a request body (spec §4: identical bytes from one provider are one stored
+ * delivery): a digest of the provider's name and the exact body bytes. A replayed or retried
+ * request gets the id it got the first time, so the consumer stores it once.
+ */
+export const contentDeliveryId = (provider: string, rawBody: Buffer): string =>
+  digest(provider, '\u0000', rawBody);
+
+/** The digest of a request's signature material that travels in the envelope (never the material). */
+export const signatureDigest = (provider: string, signatureKey: string): string =>
+  digest(provider, '\u0000', signatureKey);
 
 type Header = Omit<Delivery, 'body'> & {
   v: 1;
@@ -92,6 +119,8 @@ export function decodeEnvelope(message: string): Delivery {
     throw new InvalidEnvelopeError('envelope receivedAt is not a time');
   if (h.encoding !== 'utf8' && h.encoding !== 'base64')
     throw new InvalidEnvelopeError('envelope encoding is unknown');
+  if (h.signature !== undefined && (!isString(h.signature) || h.signature === ''))
+    throw new InvalidEnvelopeError('envelope header field signature must be a non-empty string');
   const rawBody = message.slice(newline + 1);
   return {
     deliveryId: h.deliveryId as string,
@@ -101,5 +130,6 @@ export function decodeEnvelope(message: string): Delivery {
     eventType: h.eventType as string,
     callId: h.callId as string | null,
     body: h.encoding === 'base64' ? Buffer.from(rawBody, 'base64').toString('utf8') : rawBody,
+    ...(isString(h.signature) && { signature: h.signature }),
   };
 }

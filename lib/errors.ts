@@ -35,6 +35,14 @@ export class PayloadTooLargeError extends WebhookError {
   }
 }
 
+/** Too many headers, or too many bytes of them (RFC 6585 §5): refused before any signature check. */
+export class HeadersTooLargeError extends WebhookError {
+  constructor(message: string) {
+    super(431, message);
+    this.name = 'HeadersTooLargeError';
+  }
+}
+
 /** A dependency (SQS, SSM) failed: 503, so a provider that retries may try again; never a 2xx for an unqueued delivery. */
 export class ServiceUnavailableError extends WebhookError {
   constructor(message: string, cause: unknown) {

@@ -2,9 +2,9 @@
  * The ingress pipeline shared by every provider's webhook Lambda: raw body → size → authenticate →
  * parse (JSON object or the provider's form) → identify → envelope → SQS → 200. Status codes are decided in lib/http.ts.
  */
-import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
+  contentDeliveryId,
   encodeEnvelope,
   HEADER_RESERVE_BYTES,
   headerBytes,
@@ -12,8 +12,15 @@ import {
   MAX_CALL_ID_CHARS,
   MAX_EVENT_TYPE_CHARS,
   MAX_MESSAGE_BYTES,
+  signatureDigest,
 } from './envelope';
-import { BadRequestError, EnqueueError, PayloadTooLargeError, WebhookError } from './errors';
+import {
+  BadRequestError,
+  EnqueueError,
+  HeadersTooLargeError,
+  PayloadTooLargeError,
+  WebhookError,
+} from './errors';
 import { acknowledged, decodeBody, errorResponse, parseJsonObject, toWebhookRequest } from './http';
 import type { DeliveryIdentity, ProviderIngress } from './providers/types';
 import type { Enqueue } from './queue';
@@ -23,7 +30,8 @@ export interface IngressDeps {
   secrets: SecretSource;
   enqueue: Enqueue;
   now?: () => Date;
-  newId?: () => string;
+  /** The delivery id of a body; default contentDeliveryId (spec §4: identical bytes, one delivery). */
+  newId?: (provider: string, rawBody: Buffer) => string;
   /** spec §6: the public base URL signed URLs are checked against (PUBLIC_BASE_URL). */
   publicBaseUrl?: string;
   /** Deployment settings a provider's check may read (the function's environment). */
@@ -45,6 +53,28 @@ export interface IngressOutcome {
   error?: unknown;
   /** The provider sends this callback only to a call-answer URL (ProviderIngress.sentToCallAnswerUrl). */
   callAnswerUrl?: boolean;
+}
+
+/**
+ * Header caps, checked before anything else looks at the request (issue 18). API Gateway's HTTP API
+ * passes at most 10,240 bytes of request line and header values ("Total combined size of request
+ * line and header values", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html),
+ * so no deployed callback carries more; names count here too. A provider's callback carries about
+ * a dozen headers and API Gateway adds its X-Forwarded-* and X-Amzn-Trace-Id: 100 is a wide margin.
+ */
+export const MAX_HEADER_BYTES = 10_240;
+export const MAX_HEADERS = 100;
+
+function checkHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined): void {
+  let count = 0;
+  let bytes = 0;
+  for (const name in headers ?? {}) {
+    count += 1;
+    if (count > MAX_HEADERS) throw new HeadersTooLargeError(`more than ${MAX_HEADERS} headers`);
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(String(headers?.[name] ?? ''));
+    if (bytes > MAX_HEADER_BYTES)
+      throw new HeadersTooLargeError(`headers are larger than ${MAX_HEADER_BYTES} bytes`);
+  }
 }
 
 // In a `u` regex \p{Cs} matches only unpaired surrogates: a surrogate pair is one code point.
@@ -80,6 +110,8 @@ export async function receiveWebhook(
   try {
     const method = event.requestContext?.http?.method;
     if (method !== undefined && method !== 'POST') throw new WebhookError(405, 'only POST is accepted');
+    // Headers first: every later step (and each scheme) reads them, and an unsigned caller picks them.
+    checkHeaders(event.headers);
     const request = toWebhookRequest(event, deps.publicBaseUrl);
     const now = deps.now?.() ?? new Date();
     // Size first: signature schemes hash (Twilio and Plivo also sort) the whole body, and an
@@ -93,7 +125,9 @@ export async function receiveWebhook(
       provider.identify(provider.parse ? provider.parse(text, request) : parseJsonObject(text)),
     );
     if (provider.sentToCallAnswerUrl?.(identity)) outcome.callAnswerUrl = true;
-    const deliveryId = (deps.newId ?? randomUUID)();
+    const deliveryId = (deps.newId ?? contentDeliveryId)(provider.name, request.rawBody);
+    // Separator-less schemes: the consumer lets one signature vouch for one body only.
+    const signatureKey = provider.signatureKey?.(request);
     Object.assign(outcome, { deliveryId, eventType: identity.eventType, callId: identity.callId });
     const message = encodeEnvelope({
       deliveryId,
@@ -103,6 +137,7 @@ export async function receiveWebhook(
       eventType: identity.eventType,
       callId: identity.callId,
       body: text,
+      ...(signatureKey && { signature: signatureDigest(provider.name, signatureKey) }),
     });
     // The reserve holds the header line and its newline for any identifiers checkIdentity lets
     // through, so any body up to MAX_BODY_BYTES fits; this only guards that arithmetic.

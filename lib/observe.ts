@@ -30,7 +30,9 @@ export type RejectionReason =
   | 'client_error'
   | 'enqueue_failed'
   | 'dependency_unavailable'
-  | 'internal';
+  | 'internal'
+  /** Counted by the consumer: a body under a signature that already vouched for another (issue 18). */
+  | 'reused_signature';
 
 /** The `reason` dimension of DeliveriesRejected; null for an accepted delivery. */
 export function rejectionReason({ statusCode, error }: IngressOutcome): RejectionReason | null {
@@ -43,6 +45,7 @@ export function rejectionReason({ statusCode, error }: IngressOutcome): Rejectio
     401: 'unauthorized',
     405: 'method',
     413: 'too_large',
+    431: 'too_large',
   };
   return byStatus[statusCode] ?? 'client_error';
 }
@@ -105,6 +108,7 @@ const CHANGE_METRIC: Partial<Record<RecordChange, (typeof METRIC)[keyof typeof M
   created: METRIC.recordsCreated,
   updated: METRIC.recordsUpdated,
   unchanged: METRIC.duplicateDeliveries,
+  duplicate: METRIC.duplicateDeliveries,
 };
 
 export function observeConsumer(
@@ -127,6 +131,16 @@ export function observeConsumer(
     metrics.count(METRIC.consumerFailures, byProvider);
     metrics.count(METRIC.consumerFailures, {});
     logger.error('delivery processing failed', { ...fields, error: describeError(outcome.error) });
+    return;
+  }
+  if (outcome.change === 'forged') {
+    // A re-split of a signed body (issue 18): dropped, stored nowhere; an operator should know.
+    metrics.count(METRIC.deliveriesRejected, byProvider);
+    metrics.count(METRIC.deliveriesRejected, { ...byProvider, reason: 'reused_signature' });
+    logger.warn('delivery dropped: its signature already vouched for another body', {
+      ...fields,
+      reason: 'reused_signature',
+    });
     return;
   }
   const lagMs = delivery ? now() - Date.parse(delivery.receivedAt) : undefined;

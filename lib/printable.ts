@@ -2,8 +2,9 @@
  * The one escaping function for text a person reads (the local stack's log lines, the `calls`,
  * `redrive` and `replay` text output): provider values may hold any character, and a terminal acts
  * on some of them. Control characters become `\u001b`-style escapes, so a value can neither move
- * the cursor, set a title, reorder what is shown nor start a line of its own. JSON output and the
- * structured logs are JSON-escaped already and never go through here.
+ * the cursor, set a title, reorder what is shown nor start a line of its own. JSON escaping covers
+ * only C0, `"` and `\`: JSON a person may read in a terminal (`calls … --json`) goes through
+ * `printableJson`, which escapes the rest the same way and still parses back to the exact value.
  */
 
 /**
@@ -19,3 +20,12 @@ const unicodeEscape = (char: string) => `\\u${char.charCodeAt(0).toString(16).pa
 
 /** `text` with every unprintable character as `\uXXXX`: always exactly one line. */
 export const printable = (text: string): string => text.replace(UNPRINTABLE, unicodeEscape);
+
+/** What JSON.stringify leaves raw that a terminal acts on: DEL, C1, U+2028/2029, bidi controls. */
+const JSON_UNPRINTABLE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON text with those characters as `\uXXXX` too (they can only occur inside strings, where the
+ * escape means the same character): valid JSON, the same value, and safe in a terminal.
+ */
+export const printableJson = (json: string): string => json.replace(JSON_UNPRINTABLE, unicodeEscape);

@@ -1,7 +1,7 @@
 /** DynamoDB adapter for the calls table: every read is a GetItem, a Query or a batch of GetItems. */
 import {
+  type AttributeValue,
   BatchGetItemCommand,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
   type DynamoDBClientConfig,
@@ -28,6 +28,7 @@ import {
   recordToItem,
   SIDE_PREFIX,
   type StoredRecord,
+  signatureKey,
 } from './table';
 
 export const createDynamoClient = (config: DynamoDBClientConfig = {}): DynamoDBClient =>
@@ -47,6 +48,9 @@ export interface CallSnapshot {
   storedCount: number;
 }
 
+/** undefined: stored; 'duplicate': the same bytes were stored by an earlier arrival; else the error. */
+export type DeliveryWriteResult = Error | 'duplicate' | undefined;
+
 /** Condition of a record write: the stored record was built from fewer deliveries (replay: or as many). */
 export interface RecordWrite {
   record: CallRecord;
@@ -58,10 +62,17 @@ export interface RecordWrite {
 export interface CallStore {
   putDelivery(delivery: Delivery, options?: { side?: boolean }): Promise<void>;
   /**
-   * Stores many deliveries: the parts of large bodies one at a time, then every head in
-   * BatchWriteItem requests. One entry per write: undefined when stored, else the error.
+   * Stores many deliveries, each at most once (spec §4): the parts of a large body first, then its
+   * head on the condition that no other arrival of the same bytes is stored (its receivedAt stays).
+   * One entry per write: undefined when stored (or already stored by this very message: an SQS
+   * redelivery), 'duplicate' when another arrival of the same bytes is stored, else the error.
    */
-  putDeliveries(writes: readonly DeliveryWrite[]): Promise<(Error | undefined)[]>;
+  putDeliveries(writes: readonly DeliveryWrite[]): Promise<DeliveryWriteResult[]>;
+  /**
+   * Binds a signature (digest) to the one delivery it vouched for (issue 18): true when it is free
+   * or already bound to `deliveryId`, false when it vouched for another body before.
+   */
+  claimSignature(provider: string, signature: string, deliveryId: string): Promise<boolean>;
   /** Every delivery stored for the call, side events included. */
   loadDeliveries(provider: string, callId: string): Promise<Delivery[]>;
   loadCall(provider: string, callId: string): Promise<CallSnapshot>;
@@ -84,24 +95,19 @@ export interface CallStore {
   putRecord(record: CallRecord, expectedVersion: number): Promise<boolean>;
   /** One page of an index Query; the caller decides the index and conditions. */
   query(input: Omit<QueryCommandInput, 'TableName'>): Promise<{ items: Item[]; next?: Item }>;
-  /** Full records for keys found in an index, in the order given. */
-  getRecords(keys: readonly { pk: string }[]): Promise<StoredRecord[]>;
+  /**
+   * Full records for keys found in an index, in the order given. A record that cannot be read back
+   * is left out and told to `onUnreadable` when given (else the error is thrown).
+   */
+  getRecords(
+    keys: readonly { pk: string }[],
+    onUnreadable?: (pk: string, error: Error) => void,
+  ): Promise<StoredRecord[]>;
 }
 
-const UNPROCESSED_ATTEMPTS = 4;
 /** Reads of a several-page partition before giving up (the message is retried by SQS). */
 const MAX_READS = 5;
 const itemKey = (item: Item) => `${item.pk?.S}\u0000${item.sk?.S}`;
-
-/** A delivery BatchWriteItem kept handing back as unprocessed (throttling): retried by SQS redelivery. */
-export class DeliveryWriteError extends Error {
-  constructor(key: string) {
-    super(
-      `delivery ${key.replace('\u0000', ' ')} was not written (unprocessed after ${UNPROCESSED_ATTEMPTS} attempts)`,
-    );
-    this.name = 'DeliveryWriteError';
-  }
-}
 
 export function buildCallStore(client: DynamoDBClient, tableName: string): CallStore {
   /** Heads (of the given prefixes) and their parts, from items of one partition read in sk order. */
@@ -165,34 +171,45 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
 
   const putItem = (item: Item) => client.send(new PutItemCommand({ TableName: tableName, Item: item }));
 
-  /** BatchWriteItem in requests of 25, unprocessed items asked again with backoff; what stayed unwritten. */
-  const batchPut = async (items: readonly Item[]): Promise<Map<string, Error>> => {
-    const failed = new Map<string, Error>();
-    for (let i = 0; i < items.length; i += 25) {
-      let pending = items.slice(i, i + 25);
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        try {
-          const { UnprocessedItems } = await client.send(
-            new BatchWriteItemCommand({
-              RequestItems: { [tableName]: pending.map((item) => ({ PutRequest: { Item: item } })) },
-            }),
-          );
-          pending = (UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
-            r.PutRequest?.Item ? [r.PutRequest.Item] : [],
-          );
-        } catch (error) {
-          for (const item of pending) failed.set(itemKey(item), error as Error);
-          break;
-        }
-        if (pending.length === 0) break;
-        if (attempt === UNPROCESSED_ATTEMPTS) {
-          for (const item of pending) failed.set(itemKey(item), new DeliveryWriteError(itemKey(item)));
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-      }
+  /** The same arrival: what SQS redelivers is this very envelope (receivedAt and requestId alike). */
+  const sameArrival = (
+    a: Pick<Delivery, 'receivedAt' | 'requestId'>,
+    b: Pick<Delivery, 'receivedAt' | 'requestId'>,
+  ) => a.receivedAt === b.receivedAt && a.requestId === b.requestId;
+
+  /** The arrival a stored head holds, or null when there is none (strongly consistent, small projection). */
+  const storedArrival = async (head: Item) => {
+    const { Item: found } = await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: head.pk as AttributeValue, sk: head.sk as AttributeValue },
+        ConsistentRead: true,
+        ProjectionExpression: 'receivedAt, requestId',
+      }),
+    );
+    return found ? { receivedAt: found.receivedAt?.S ?? '', requestId: found.requestId?.S ?? '' } : null;
+  };
+
+  /**
+   * Writes the head unless another arrival of the same bytes is stored: a conditional put, never a
+   * blind overwrite (BatchWriteItem has no conditions), so the first arrival's receivedAt stays.
+   * The same envelope again (SQS redelivery after a failed rebuild) may rewrite it, identically.
+   */
+  const putHeadOnce = async (head: Item, arrival: Delivery): Promise<boolean> => {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: head,
+          ConditionExpression: 'attribute_not_exists(pk) OR (receivedAt = :r AND requestId = :q)',
+          ExpressionAttributeValues: { ':r': { S: arrival.receivedAt }, ':q': { S: arrival.requestId } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
-    return failed;
   };
 
   return {
@@ -202,30 +219,80 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
     },
 
     async putDeliveries(writes) {
-      const results: (Error | undefined)[] = writes.map(() => undefined);
-      const heads = new Map<string, number[]>();
-      const headItems: Item[] = [];
-      // Parts first (sequentially, per delivery), so no head is written before its whole body.
+      const results: DeliveryWriteResult[] = writes.map(() => undefined);
+      // Writes of the same bytes (same key) are one group, written once by its earliest arrival.
+      const groups = new Map<string, { items: Item[]; members: number[] }>();
+      writes.forEach(({ delivery, side }, index) => {
+        let items: Item[];
+        try {
+          items = deliveryToItems(delivery, { side });
+        } catch (error) {
+          results[index] = error as Error;
+          return;
+        }
+        const key = itemKey(items.at(-1) as Item);
+        const group = groups.get(key) ?? { items, members: [] };
+        group.members.push(index);
+        groups.set(key, group);
+      });
+      const arrivalOf = (index: number) => (writes[index] as DeliveryWrite).delivery;
       await Promise.all(
-        writes.map(async ({ delivery, side }, index) => {
-          let head: Item;
+        [...groups.values()].map(async ({ items: opened, members }) => {
+          let items = opened;
+          const ordered = [...members].sort((a, b) => {
+            const [x, y] = [arrivalOf(a).receivedAt, arrivalOf(b).receivedAt];
+            return x < y ? -1 : x > y ? 1 : a - b;
+          });
+          const earliest = ordered[0] as number;
+          const first = arrivalOf(earliest);
+          // The items (those of the member that opened the group) carry the earliest arrival.
+          if (earliest !== members[0]) items = deliveryToItems(first, { side: writes[earliest]?.side });
+          const head = items.at(-1) as Item;
+          // Members that are this arrival again are answered by its write; others are duplicates.
+          const settle = (stored: Pick<Delivery, 'receivedAt' | 'requestId'>) => {
+            for (const index of members)
+              results[index] = sameArrival(arrivalOf(index), stored) ? undefined : 'duplicate';
+          };
           try {
-            const items = deliveryToItems(delivery, { side });
-            head = items.at(-1) as Item;
-            for (const part of items.slice(0, -1)) await putItem(part);
+            // A compressed body (over 16 KiB; in parts or in the head): one read first, so a replay
+            // rewrites no part and fails no conditional write billed at the head's size.
+            if (items.length > 1 || head.bodyBrotli !== undefined) {
+              const stored = await storedArrival(head);
+              if (stored) return settle(stored);
+              // Parts before head, one at a time: a head is only ever visible with its whole body.
+              for (const part of items.slice(0, -1)) await putItem(part);
+            }
+            if (await putHeadOnce(head, first)) return settle(first);
+            // Another arrival is stored. Alone, this write is a duplicate; with batch-mates, the
+            // stored one may be one of them (SQS redelivered it beside a replay): ask which.
+            const distinct = new Set(
+              members.map((i) => `${arrivalOf(i).receivedAt}\u0000${arrivalOf(i).requestId}`),
+            );
+            const stored = distinct.size > 1 ? await storedArrival(head) : null;
+            settle(stored ?? { receivedAt: '', requestId: '' });
           } catch (error) {
-            results[index] = error as Error;
-            return;
+            for (const index of members) results[index] = error as Error;
           }
-          const key = itemKey(head);
-          // The same delivery twice in one batch (SQS redelivery): one put, both answered by it.
-          if (!heads.has(key)) headItems.push(head);
-          heads.set(key, [...(heads.get(key) ?? []), index]);
         }),
       );
-      for (const [key, error] of await batchPut(headItems))
-        for (const index of heads.get(key) ?? []) results[index] = error;
       return results;
+    },
+
+    async claimSignature(provider, signature, deliveryId) {
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: { ...signatureKey(provider, signature), deliveryId: { S: deliveryId } },
+            ConditionExpression: 'attribute_not_exists(pk) OR deliveryId = :id',
+            ExpressionAttributeValues: { ':id': { S: deliveryId } },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
     },
 
     async loadDeliveries(provider, callId) {
@@ -330,7 +397,7 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
       return { items: page.Items ?? [], next: page.LastEvaluatedKey };
     },
 
-    async getRecords(keys) {
+    async getRecords(keys, onUnreadable) {
       const found = new Map<string, StoredRecord>();
       const unique = [...new Set(keys.map((key) => key.pk))];
       for (let i = 0; i < unique.length; i += 100) {
@@ -344,8 +411,14 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
           if (attempt > 0)
             await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
           const page = await client.send(new BatchGetItemCommand({ RequestItems: request }));
-          for (const item of page.Responses?.[tableName] ?? [])
-            found.set(item.pk?.S ?? '', itemToRecord(item));
+          for (const item of page.Responses?.[tableName] ?? []) {
+            try {
+              found.set(item.pk?.S ?? '', itemToRecord(item));
+            } catch (error) {
+              if (!onUnreadable) throw error;
+              onUnreadable(item.pk?.S ?? '', error as Error);
+            }
+          }
           request = page.UnprocessedKeys as typeof request;
         }
       }

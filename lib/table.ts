@@ -2,10 +2,16 @@
  * The calls table: key design and item ↔ domain mapping (no I/O here; see lib/store.ts).
  *
  *   pk = CALL#<provider>#<callId>  sk = RECORD                           the call record
- *   pk = CALL#<provider>#<callId>  sk = DELIVERY#<receivedAt>#<id>       a delivery the record is built from
+ *   pk = CALL#<provider>#<callId>  sk = DELIVERY#<id>                    a delivery the record is built from
  *   pk = CALL#<provider>#<callId>  sk = PART#<id>#<n>                    overflow of a large raw body
- *   pk = CALL#<provider>#<callId>  sk = SIDE#<receivedAt>#<id>           any other event of the call, kept raw
- *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<receivedAt>#<id>       a delivery about no call
+ *   pk = CALL#<provider>#<callId>  sk = SIDE#<id>                        any other event of the call, kept raw
+ *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<id>                    a delivery about no call
+ *   pk = SIG#<provider>#<digest>   sk = SIG                              the one body a signature vouched for
+ *
+ * A delivery's key holds its id and nothing of its arrival: the id is a digest of the body bytes
+ * (lib/envelope.ts contentDeliveryId), so a replayed body lands on the item its first arrival
+ * wrote, which keeps its receivedAt (lib/store.ts writes heads on condition). Items written before
+ * ids were content-addressed keep their `DELIVERY#<receivedAt>#<id>` keys and read the same.
  *
  * DELIVERY# < PART# < RECORD < SIDE#: one Query from DELIVERY# to RECORD reads exactly what a
  * rebuild needs (record-event deliveries, their parts, the stored record) and never a side event.
@@ -43,8 +49,13 @@ export const deliveryPk = (delivery: Pick<Delivery, 'provider' | 'callId' | 'del
   delivery.callId === null
     ? `DELIVERY#${delivery.provider}#${delivery.deliveryId}`
     : callPk(delivery.provider, delivery.callId);
-const deliverySk = (d: Pick<Delivery, 'receivedAt' | 'deliveryId'>, side: boolean) =>
-  `${side ? SIDE_PREFIX : DELIVERY_PREFIX}${d.receivedAt}#${d.deliveryId}`;
+const deliverySk = (d: Pick<Delivery, 'deliveryId'>, side: boolean) =>
+  `${side ? SIDE_PREFIX : DELIVERY_PREFIX}${d.deliveryId}`;
+/** The item that binds a signature (its digest, Delivery.signature) to the one body it vouched for. */
+export const signatureKey = (provider: string, signature: string): Item => ({
+  pk: { S: `SIG#${provider}#${signature}` },
+  sk: { S: 'SIG' },
+});
 export const partPrefix = (deliveryId: string) => `${PART_PREFIX}${deliveryId}#`;
 
 /**
@@ -202,6 +213,17 @@ export function recordToItem(record: CallRecord, version: number, deliveryCount?
   );
 }
 
+/** An item that cannot be read back (corrupt compressed data, a missing part): names the item, in one line. */
+export class UnreadableItemError extends Error {
+  constructor(what: string, reason: string) {
+    super(`${what} is unreadable: ${reason}`);
+    this.name = 'UnreadableItemError';
+  }
+}
+
+const itemName = (item: Item) => `${item.pk?.S ?? '?'} ${item.sk?.S ?? '?'}`;
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export interface StoredRecord {
   record: CallRecord;
   version: number;
@@ -225,11 +247,15 @@ export function itemToRecord(item: Item): StoredRecord {
     detailsBrotli,
     ...record
   } = unmarshall(item);
-  if (detailsBrotli instanceof Uint8Array)
-    record.details = {
-      ...record.details,
-      ...JSON.parse(brotliDecompressSync(detailsBrotli).toString('utf8')),
-    };
+  if (detailsBrotli instanceof Uint8Array) {
+    let large: unknown;
+    try {
+      large = JSON.parse(brotliDecompressSync(detailsBrotli).toString('utf8'));
+    } catch (error) {
+      throw new UnreadableItemError(`record ${itemName(item)}`, `details: ${reasonOf(error)}`);
+    }
+    record.details = { ...record.details, ...(large as object) };
+  }
   return {
     record: record as CallRecord,
     version: Number(version),
@@ -244,7 +270,8 @@ export function itemToRecord(item: Item): StoredRecord {
  */
 export function deliveryToItems(delivery: Delivery, { side = false }: { side?: boolean } = {}): Item[] {
   const pk = deliveryPk(delivery);
-  const { body, ...fields } = delivery;
+  // The signature digest is checked by the consumer before storing; the delivery does not keep it.
+  const { body, signature: _signature, ...fields } = delivery;
   const head = { pk, sk: deliverySk(delivery, side && delivery.callId !== null), ...fields };
   if (Buffer.byteLength(body) <= MAX_INLINE_BODY) return [marshall({ ...head, body })];
   const compressed = brotli(body);
@@ -267,12 +294,22 @@ export const recordDeliveryCount = (item: Item): number => Number(item.deliveryC
 /** Rebuilds a delivery from its head item and, when it has any, its parts in order. */
 export function itemsToDelivery(head: Item, parts: readonly Item[] = []): Delivery {
   const h = unmarshall(head);
+  const what = `delivery ${String(h.deliveryId)} (${itemName(head)})`;
   let body: string;
   if (typeof h.body === 'string') body = h.body;
   else {
-    const compressed =
-      parts.length > 0 ? Buffer.concat(parts.map((p) => p.chunk?.B ?? new Uint8Array())) : h.bodyBrotli;
-    body = brotliDecompressSync(compressed).toString('utf8');
+    const expected = deliveryParts(head);
+    if (parts.length !== expected)
+      throw new UnreadableItemError(what, `${parts.length} of its ${expected} parts are stored`);
+    const chunks = parts.map((p) => p.chunk?.B);
+    const compressed = expected > 0 ? chunks : [h.bodyBrotli];
+    if (!compressed.every((chunk) => chunk instanceof Uint8Array))
+      throw new UnreadableItemError(what, 'it has no body');
+    try {
+      body = brotliDecompressSync(Buffer.concat(compressed as Uint8Array[])).toString('utf8');
+    } catch (error) {
+      throw new UnreadableItemError(what, `body: ${reasonOf(error)}`);
+    }
   }
   return {
     deliveryId: h.deliveryId,

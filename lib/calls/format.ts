@@ -1,9 +1,10 @@
 /**
  * What the `calls` CLI prints: aligned tables for people, JSON (spec.md §5 shapes) for machines.
  * Every provider value in the text output goes through `printable`, so a row stays one line and a
- * value cannot drive the terminal; `--json` is exact.
+ * value cannot drive the terminal; `--json` parses back to the exact values, with every character a
+ * terminal acts on `\u`-escaped.
  */
-import { printable } from '../printable';
+import { printable, printableJson } from '../printable';
 import type { CallRecord } from '../record';
 import type { RawDelivery } from './query';
 
@@ -33,7 +34,8 @@ export function orderedRecord(record: CallRecord): Record<string, unknown> {
   return ordered;
 }
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+// Provider values may hold C1, line separators and bidi controls, which JSON escaping leaves raw.
+const json = (value: unknown) => `${printableJson(JSON.stringify(value, null, 2))}\n`;
 
 export const recordJson = (record: CallRecord) => json(orderedRecord(record));
 export const listJson = (records: readonly CallRecord[]) => json(records.map(orderedRecord));

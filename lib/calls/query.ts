@@ -184,6 +184,8 @@ export interface ListOptions {
   /** Items per DynamoDB page (default: the limit, at most 1000). */
   pageSize?: number;
   now?: () => Date;
+  /** Told about a record that cannot be read (corrupt item), which the list then skips (issue 18). */
+  onUnreadable?: (pk: string, error: Error) => void;
 }
 
 /**
@@ -193,7 +195,7 @@ export interface ListOptions {
 export async function listCalls(
   reader: CallReader,
   filters: ListFilters,
-  { pageSize, now = () => new Date() }: ListOptions = {},
+  { pageSize, now = () => new Date(), onUnreadable }: ListOptions = {},
 ): Promise<CallRecord[]> {
   const { limit } = filters;
   // '\uffff' sorts after '#…': an --until date or instant includes every call at it.
@@ -251,8 +253,16 @@ export async function listCalls(
       batch.push(next.value);
     }
     if (batch.length === 0) break;
-    for (const stored of await reader.store.getRecords(batch)) {
-      if (found.length < limit && keep(stored.record)) found.push(await complete(reader, stored));
+    for (const stored of await reader.store.getRecords(batch, onUnreadable)) {
+      if (found.length >= limit || !keep(stored.record)) continue;
+      try {
+        found.push(await complete(reader, stored));
+      } catch (error) {
+        // Its details live in deliveries that cannot be read: skip it when told how to say so.
+        if (!onUnreadable) throw error;
+        const { provider, callId } = stored.record;
+        onUnreadable(`CALL#${provider}#${callId}`, error as Error);
+      }
     }
     if (batch.length < want) break;
   }

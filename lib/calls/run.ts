@@ -76,7 +76,11 @@ async function execute(
     }
     case 'list': {
       const { filters } = command;
-      const records = await listCalls(reader, filters);
+      // One unreadable item (corrupt compressed details) is skipped with a warning, not a failed list.
+      const records = await listCalls(reader, filters, {
+        onUnreadable: (pk, error) =>
+          io.err(`warning: skipped ${printable(pk)}: ${printable(error.message)}\n`),
+      });
       io.out(command.json ? listJson(records) : listTable(records));
       const walkedDays = !filters.number && !filters.agent && !filters.batch;
       if (records.length === 0 && walkedDays && !filters.since && !command.json) {

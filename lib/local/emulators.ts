@@ -17,6 +17,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import dynalite from 'dynalite';
 import queueSettings from '../queue-settings.json';
 import { TABLE_SCHEMA } from '../table';
+import { sqliteWalDamage } from './integrity';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -84,6 +85,10 @@ async function releaseInFlight(dataDir: string): Promise<number> {
   const { DatabaseSync } = await withoutSqliteWarning(() => import('node:sqlite'));
   const db = new DatabaseSync(file);
   try {
+    // Damaged pages are refused here, before fauxqs serves (and writes) them.
+    const check = db.prepare('PRAGMA quick_check').get() as Record<string, unknown> | undefined;
+    const verdict = String(Object.values(check ?? {})[0] ?? '');
+    if (verdict !== 'ok') throw new Error(`quick_check: ${verdict.split('\n', 1)[0]}`);
     const table = db
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqs_messages'")
       .get();
@@ -116,6 +121,9 @@ export async function startSqs({
   port?: number;
   dataDir?: string;
 } = {}): Promise<SqsEmulator> {
+  // Issue 18: a WAL deleted or garbled after a crash, refused before SQLite opens (and tidies) it.
+  const damage = dataDir ? sqliteWalDamage(sqsDatabaseFile(dataDir)) : null;
+  if (damage) throw new Error(damage);
   const released = dataDir ? await releaseInFlight(dataDir) : 0;
   const { startFauxqs } = await withoutSqliteWarning(() => import('fauxqs'));
   const server = await startFauxqs({

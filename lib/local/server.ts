@@ -2,18 +2,25 @@
  * The local stand-in for API Gateway's HTTP API: node:http in front of the webhook handlers. Each
  * request becomes the genuine payload-2.0 event (lib/local/api-gateway.ts), each handler result a
  * response. Differences from API Gateway, on purpose: a known path with the wrong method gets 405
- * (API Gateway answers 404), and bodies over Lambda's 6 MiB invocation limit get 413 before the
- * handler runs, without reading the rest into memory.
+ * (API Gateway answers 404), and a body over the ingress's limit (MAX_BODY_BYTES, which the
+ * handler would refuse anyway) gets 413 as soon as that many bytes arrived: the server stops
+ * reading, answers and closes the connection, so a held upload pins at most that much memory.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MAX_BODY_BYTES } from '../envelope';
 import type { WebhookHandler } from '../ingress';
 import { printable } from '../printable';
 import { toHttpApiEvent } from './api-gateway';
 import { routeMatcher } from './routes';
 
-/** Lambda's synchronous invocation payload limit; API Gateway answers 413 above it. */
-export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+/**
+ * The most body the local server reads: the ingress's own limit (any more is a 413 from the
+ * handler), not Lambda's 6 MiB invocation limit, so 200 held uploads pin ~200 MB, not 1.2 GB.
+ */
+export const MAX_REQUEST_BYTES = MAX_BODY_BYTES;
+/** API Gateway's HTTP API gives an integration at most 30 s (http-api-quotas.html); a request may take no longer to arrive. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface LocalHttpRoute {
   method: string;
@@ -104,7 +111,9 @@ export function createLocalServer({
     const body = await readBody(request, maxBodyBytes);
     if (body === null) {
       log(`${method} ${route.path} 413 (body over ${maxBodyBytes} bytes)`);
-      // Close instead of reading the rest of an oversized body.
+      // Stop reading the rest of an oversized body: answer, then close the connection.
+      request.pause();
+      response.once('finish', () => request.socket.destroy());
       return sendJson(response, 413, { message: 'Request Entity Too Large' }, { connection: 'close' });
     }
     const event = toHttpApiEvent({
@@ -136,13 +145,15 @@ export function createLocalServer({
     send(response, statusCode, result.isBase64Encoded ? Buffer.from(text, 'base64') : text, headers);
   };
 
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       log(`request failed: ${printable(String((error as Error)?.message))}`);
       if (!response.headersSent) sendJson(response, 500, { message: 'Internal Server Error' });
       else response.destroy();
     });
   });
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  return server;
 }
 
 /** Listens on 127.0.0.1:`port` (0: any free port) and returns the port. */

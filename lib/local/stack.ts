@@ -33,6 +33,7 @@ import {
   startDynamo,
   startSqs,
 } from './emulators';
+import { levelDbDamage } from './integrity';
 import { DEFAULT_DYNAMODB_PORT, DEFAULT_HTTP_PORT, DEFAULT_SQS_PORT, LOCAL_STAGE, stageNames } from './names';
 import { createLocalPipeline, type LocalPipeline } from './pipeline';
 import { type QueuePoller, startQueuePoller } from './poller';
@@ -108,13 +109,29 @@ const shown = (path: string) => {
  * folder only later, as an unhandled stream error that kills the process.
  */
 async function checkDataFolder(path: string): Promise<void> {
+  const broken = (reason: string) =>
+    new LocalStackError(`cannot open ${shown(path)} (${reason}): fix it or delete it (its calls are lost)`);
+  // Issue 18: damage visible in the files, looked for before LevelDB opens the folder (without
+  // CURRENT it would start an empty table and delete the old files).
+  const damage = levelDbDamage(path);
+  if (damage) throw broken(damage);
   const require = createRequire(createRequire(import.meta.url).resolve('dynalite'));
   const { Level } = require('level') as typeof import('level');
   const db = new Level(path);
   try {
     await db.open();
+    // Every entry read once, so a damaged table file is refused here, not after `ready:`.
+    try {
+      for await (const _entry of db.iterator({ fillCache: false })) {
+        // reading is the check
+      }
+    } catch (error) {
+      await db.close();
+      throw broken((error as Error).message.split('\n', 1)[0] ?? 'unreadable');
+    }
     await db.close();
   } catch (error) {
+    if (error instanceof LocalStackError) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') {
       throw new LocalStackError(

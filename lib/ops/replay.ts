@@ -192,6 +192,8 @@ export async function replayCalls({
     pending: 0,
     'no-call': 0,
     kept: 0,
+    duplicate: 0,
+    forged: 0,
     failed: 0,
   };
   for (const call of results) counts[call.change] += 1;

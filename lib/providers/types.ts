@@ -58,6 +58,13 @@ export interface ProviderIngress {
    * provider's callbacks cannot tell.
    */
   sentToCallAnswerUrl?(identity: DeliveryIdentity): boolean;
+  /**
+   * Schemes that sign key+value pairs with no separator (Twilio, Plivo), where one captured
+   * signature also verifies re-split bodies: the signature material of an authenticated request
+   * (signature headers, and the nonce where one is signed). The consumer stores one body per
+   * signature and drops any other body carrying it (lib/consumer.ts). Undefined: no such header.
+   */
+  signatureKey?(request: WebhookRequest): string | undefined;
   /** Local stack only (lib/local/stack.ts): where its secret comes from and the URL to register. */
   readonly local?: LocalWebhookSetup;
 }

@@ -94,9 +94,11 @@ describe('webhook → SQS → consumer → DynamoDB', () => {
 
     // Assess
     expect([account.statusCode, agent.statusCode]).toEqual([200, 200]);
+    // Identical bytes are one delivery (spec §4): both acknowledgements name it.
+    expect(jsonBody(agent).id).toBe(jsonBody(account).id);
     const stored = await stack.store.getRecord('callkaro', '2303fa770b666a64ab1694c1e');
     expect(stored?.version).toBe(1);
-    expect(await stack.store.loadDeliveries('callkaro', '2303fa770b666a64ab1694c1e')).toHaveLength(2);
+    expect(await stack.store.loadDeliveries('callkaro', '2303fa770b666a64ab1694c1e')).toHaveLength(1);
   });
 
   it.each([

@@ -126,6 +126,17 @@ function memoryStore(): CallStore {
         }
       });
     },
+    async claimSignature(provider, signature, deliveryId) {
+      const key = `SIG#${provider}#${signature}\u0000SIG`;
+      const bound = items.get(key)?.deliveryId?.S;
+      if (bound !== undefined && bound !== deliveryId) return false;
+      items.set(key, {
+        pk: { S: `SIG#${provider}#${signature}` },
+        sk: { S: 'SIG' },
+        deliveryId: { S: deliveryId },
+      });
+      return true;
+    },
     async loadCall(provider, callId) {
       const pk = callPk(provider, callId);
       const record = recordItem(pk);

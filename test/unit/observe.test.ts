@@ -362,6 +362,37 @@ describe('consumer log lines and metrics', () => {
   });
 });
 
+describe('consumer: replays and re-split forgeries (issue 18)', () => {
+  it('count a replayed body as a duplicate, and warn about and count a body under a reused signature', () => {
+    // Prepare
+    const now = () => Date.parse('2026-01-01T00:00:01.000Z');
+    observeConsumer({ messageId: 'a', delivery: delivery(), change: 'duplicate' }, sinks, now);
+    observeConsumer({ messageId: 'b', delivery: delivery(), change: 'forged' }, sinks, now);
+    const logged = logLines();
+    written.length = 0;
+
+    // Act
+    sinks.metrics.flush();
+
+    // Assess
+    expect(logged.map((l) => [l.level, l.message, l.change ?? l.reason])).toEqual([
+      ['INFO', 'delivery processed', 'duplicate'],
+      ['WARN', 'delivery dropped: its signature already vouched for another body', 'reused_signature'],
+    ]);
+    for (const key of CORRELATION_KEYS) expect(logged[1]).toHaveProperty(key);
+    const callkaro = emitted().filter((m) => m.values.provider === 'callkaro');
+    expect(callkaro.filter((m) => m.name === 'DuplicateDeliveries').map((m) => m.value)).toEqual([1]);
+    expect(
+      callkaro.filter((m) => m.name === 'DeliveriesRejected').map((m) => [m.values.reason, m.value]),
+    ).toEqual(
+      expect.arrayContaining([
+        [undefined, 1],
+        ['reused_signature', 1],
+      ]),
+    );
+  });
+});
+
 describe('withObservability', () => {
   it('puts the Lambda request id on log lines and flushes metrics even when the handler throws', async () => {
     // Prepare

@@ -114,4 +114,6 @@ export const twilioIngress: ProviderIngress = {
     bodyHashParameter(request.url) === null ? parseForm(text) : parseJsonObject(text),
   identify,
   local: { secret: envSecrets('TWILIO_AUTH_TOKEN', 'dev-twilio-auth-token') },
+  // Issue 18: the one header that verified (compared exactly), so a re-split body carries it too.
+  signatureKey: (request) => request.headers[SIGNATURE_HEADER],
 };
