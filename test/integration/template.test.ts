@@ -209,7 +209,7 @@ describe('packaged CloudFormation template', () => {
     [
       'ConsumerRole',
       [
-        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
