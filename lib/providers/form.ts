@@ -18,13 +18,18 @@ export function parseForm(text: string): Readonly<Record<string, string>> {
   return fields;
 }
 
+/** JavaScript's default string order: UTF-16 code units, what `Array.prototype.sort()` compares. */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
- * Pairs sorted by key, then value, in code-point order (UTF-8 byte order, as the providers' SDKs
- * sort): the canonical order of the form-signing schemes (Twilio, Plivo). Duplicates are kept.
- * Each string is encoded once, not once per comparison: an unsigned caller chooses the body.
+ * Pairs sorted by key, then value, in UTF-16 code-unit order: the order both Node SDKs sort by
+ * (twilio-node `Object.keys(params).sort()` and values `.sort()`; plivo-node `get_sorted_params_string`
+ * likewise), which is not UTF-8 byte order once a string holds characters past U+FFFF (a surrogate
+ * pair sorts before U+E000–U+FFFF). The canonical order of the form-signing schemes (Twilio,
+ * Plivo). Duplicates are kept.
  */
 export function sortedPairs(pairs: readonly (readonly [string, string])[]): [string, string][] {
-  const encoded = pairs.map(([key, value]) => ({ key, value, k: Buffer.from(key), v: Buffer.from(value) }));
-  encoded.sort((a, b) => Buffer.compare(a.k, b.k) || Buffer.compare(a.v, b.v));
-  return encoded.map(({ key, value }) => [key, value]);
+  return pairs
+    .map(([key, value]): [string, string] => [key, value])
+    .sort((a, b) => byCodeUnit(a[0], b[0]) || byCodeUnit(a[1], b[1]));
 }

@@ -26,14 +26,24 @@ const paramText = (pairs: Pairs) =>
     .map(([key, value]) => `${key}${value}`)
     .join('');
 
+/** `scheme://` + the authority without its userinfo (`user:pw@`), + the rest, as plivo-node rebuilds it. */
+function withoutUserinfo(url: string): string {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)/.exec(url);
+  if (!match) return url;
+  const [prefix = '', scheme = '', authority = ''] = match;
+  return scheme + authority.slice(authority.lastIndexOf('@') + 1) + url.slice(prefix.length);
+}
+
 /**
- * The string Plivo signs before `.nonce`: scheme://host[:port]/path as configured (no fragment),
- * then for GET `?` + sorted `k=v` of query and params joined by `&`; for POST `?` + the sorted
- * query `k=v&…` + `.` when there is a query, then the sorted params as `kv` concatenated (with a
- * `?` first when there is no query but there are params). Values are decoded.
+ * The string Plivo signs before `.nonce`, as plivo-node's `validateV3Signature` builds it
+ * (dist/utils/v3Security.js construct_get_url / construct_post_url): scheme://host[:port]/path as
+ * configured (no userinfo, no fragment), then for GET `?` + sorted `k=v` of query and params joined by
+ * `&`; for POST `?` + the sorted query `k=v&…`, then `.` when there are both a query and params,
+ * then the sorted params as `kv` concatenated (with a `?` first when there is no query but there are
+ * params). Values are decoded; sorting is by UTF-16 code unit.
  */
 export function plivoSignedUrl(url: string, params: Pairs, method: string): string {
-  const withoutFragment = url.split('#', 1)[0] ?? '';
+  const withoutFragment = withoutUserinfo(url.split('#', 1)[0] ?? '');
   const queryAt = withoutFragment.indexOf('?');
   const base = queryAt < 0 ? withoutFragment : withoutFragment.slice(0, queryAt);
   const query = queryAt < 0 ? [] : [...new URLSearchParams(withoutFragment.slice(queryAt + 1))];
@@ -41,7 +51,8 @@ export function plivoSignedUrl(url: string, params: Pairs, method: string): stri
     const all = [...query, ...params];
     return all.length > 0 ? `${base}?${queryText(all)}` : base;
   }
-  if (query.length > 0) return `${base}?${queryText(query)}.${paramText(params)}`;
+  if (query.length > 0)
+    return `${base}?${queryText(query)}${params.length > 0 ? '.' : ''}${paramText(params)}`;
   return params.length > 0 ? `${base}?${paramText(params)}` : base;
 }
 
