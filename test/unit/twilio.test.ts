@@ -425,14 +425,15 @@ describe('twilioIngress.parse and identify', () => {
       rawBody: Buffer.alloc(0),
       url: 'https://x.test/webhooks/twilio?bodySHA256=ab',
     });
+    const SID = 'CA0123456789abcdef0123456789abcdef';
 
     // Act
-    const identity = identify('{"CallStatus":"completed","CallSid":"CA1"}', jsonRequest);
+    const identity = identify(`{"CallStatus":"completed","CallSid":"${SID}"}`, jsonRequest);
     const error = thrown(() => identify('{"CallStatus":"completed","CallSid":42}', jsonRequest));
     const surrogate = thrown(() => identify('{"CallStatus":"completed","CallSid":"CA\\ud800"}', jsonRequest));
 
     // Assess
-    expect(identity).toEqual({ eventType: 'completed', callId: 'CA1' });
+    expect(identity).toEqual({ eventType: 'completed', callId: SID });
     expect((error as Error).message).toBe('CallSid is not a string');
     expect(surrogate).toBeInstanceOf(BadRequestError);
     expect(parseJsonObject('{}')).toEqual({});
@@ -517,7 +518,7 @@ describe('twilioNormalizer.toCallRecord', () => {
       hangupCause: 'completed',
       receivedAt: '2010-08-16T03:45:01.500Z',
       details: {
-        accountSid: 'ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+        accountSid: 'AC0123456789abcdef0123456789abcdef',
         parentCallSid: null,
         answeredBy: null,
         callbackSource: 'call-progress-events',

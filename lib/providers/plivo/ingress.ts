@@ -11,6 +11,7 @@ import { optionalText, requireCallId } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
 import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
+import { checkPlivoFormats } from './formats';
 
 type Pairs = readonly (readonly [string, string])[];
 
@@ -101,7 +102,10 @@ export function verifyPlivoSignature(
 function identify(fields: Readonly<Record<string, unknown>>): DeliveryIdentity {
   const eventType = optionalText(fields, 'Event') ?? optionalText(fields, 'CallStatus');
   if (eventType === null) throw new BadRequestError('body has no Event or CallStatus');
-  return { eventType, callId: requireCallId(fields, 'CallUUID', 'callback') };
+  const callId = requireCallId(fields, 'CallUUID', 'callback');
+  // Then every id, time and number in Plivo's documented format (formats.ts).
+  checkPlivoFormats(fields);
+  return { eventType, callId };
 }
 
 export const plivoIngress: ProviderIngress = {

@@ -12,6 +12,7 @@ import { optionalText, requireCallId } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
 import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
+import { checkTwilioFormats } from './formats';
 
 const SIGNATURE_HEADER = 'x-twilio-signature';
 /** SharedKey webhooks carry `key=<sharedKeyId>,algorithm=HMAC_SHA256` here (twilio-node SIGNATURE_SETTINGS_HEADER). */
@@ -185,7 +186,7 @@ export function verifyTwilioSignature(
   }
 }
 
-function identify(fields: Readonly<Record<string, unknown>>): DeliveryIdentity {
+function identifyEvent(fields: Readonly<Record<string, unknown>>): DeliveryIdentity {
   const callStatus = optionalText(fields, 'CallStatus');
   if (callStatus !== null)
     return { eventType: callStatus, callId: requireCallId(fields, 'CallSid', 'status callback') };
@@ -194,6 +195,13 @@ function identify(fields: Readonly<Record<string, unknown>>): DeliveryIdentity {
     return { eventType: MACHINE_DETECTION_EVENT, callId: requireCallId(fields, 'CallSid', 'AMD callback') };
   }
   throw new BadRequestError('body has no CallStatus');
+}
+
+/** The event and its call, then every id, time and number in Twilio's documented format (formats.ts). */
+function identify(fields: Readonly<Record<string, unknown>>): DeliveryIdentity {
+  const identity = identifyEvent(fields);
+  checkTwilioFormats(fields);
+  return identity;
 }
 
 export const twilioIngress: ProviderIngress = {
