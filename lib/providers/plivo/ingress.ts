@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
-import { formPairs, parseForm, sortedPairs } from '../form';
+import { limitedFormPairs, parseForm, sortedPairs } from '../form';
 import { optionalText, requireCallId } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
@@ -89,8 +89,9 @@ export function verifyPlivoSignature(
     .map((signature) => signature.trim())
     .filter((signature) => signature !== '');
   if (presented.length === 0) throw new UnauthorizedError('missing X-Plivo-Signature-V3 header');
-  // Built (sorted) once per request, not once per token.
-  const signedUrl = plivoSignedUrl(url, formPairs(rawBody.toString('utf8')), method);
+  // Counted (413 past MAX_FORM_PAIRS) before anything decodes, sorts or hashes them, then built
+  // (sorted) once per request, not once per token.
+  const signedUrl = plivoSignedUrl(url, limitedFormPairs(rawBody), method);
   const signed = matchesAnySecret(authTokens, (token) => {
     const expected = sign(token, signedUrl, nonce);
     return matchesAnySecret(presented, (signature) => sameSecret(signature, expected));

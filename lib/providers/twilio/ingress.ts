@@ -7,7 +7,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import { BadRequestError, UnauthorizedError } from '../../errors';
 import { parseJsonObject } from '../../http';
-import { formPairs, parseForm, sortedPairs } from '../form';
+import { limitedFormPairs, parseForm, sortedPairs } from '../form';
 import { optionalText, requireCallId } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
@@ -170,8 +170,9 @@ export function verifyTwilioSignature(
   }
   const bodyHash = bodyHashParameter(url);
   // The signed parameters are the decoded form values; a JSON body is covered by its hash instead.
-  // Sorted once per request, not once per secret and URL form.
-  const paramText = bodyHash === null ? signedParams(formPairs(rawBody.toString('utf8'))) : '';
+  // Counted (413 past MAX_FORM_PAIRS) before anything decodes, sorts or hashes them, then sorted
+  // once per request, not once per secret and URL form.
+  const paramText = bodyHash === null ? signedParams(limitedFormPairs(rawBody)) : '';
   const urls = urlVariants(url);
   const signed = matchesAnySecret(secrets, (secret) =>
     matchesAnySecret(urls, (candidate) =>
