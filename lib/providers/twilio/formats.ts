@@ -10,10 +10,10 @@
  *   (twilio.com/docs/glossary/what-is-a-sid); "CallSid … 34 characters long, and always starts with
  *   the letters CA", "AccountSid … always starts with the letters AC" (twilio.com/docs/api/twiml/twilio_request).
  * - From/To/Caller/Called/ForwardedFrom: E.164 numbers, `client:<identity>`, `sip:<uri>`
- *   (shared/providers-next.md §1; twilio_request: "the phone number or client identifier"), a
- *   withheld caller as a name (`Anonymous`, `Restricted`, …) or digits without `+` (Twilio shows an
- *   anonymous caller as `+266696687`; some carriers deliver national numbers); `To`/`Called` are empty
- *   on client calls.
+ *   (shared/providers-next.md §1; twilio.com/docs/api/twiml/twilio_request), a withheld caller as a
+ *   name (`Anonymous`, `Restricted`, … — also kept as sent by the records, spec §6); digits without
+ *   `+` are let through too, since not every caller id reaching Twilio is E.164; `To`/`Called` are
+ *   empty on some client calls (left unchecked when empty).
  * - Timestamp: "the time of the event, given as UTC in RFC 2822 format" (status callback docs,
  *   twilio.com/docs/voice/api/call-resource#statuscallback; shared/providers-next.md §1).
  * - CallDuration, SequenceNumber: whole numbers (seconds; the callback's order) as text.
