@@ -1,8 +1,9 @@
 /**
  * Plivo ingress: signature V3 (`X-Plivo-Signature-V3` or `X-Plivo-Signature-Ma-V3` with
  * `X-Plivo-Signature-V3-Nonce`, base64 HMAC-SHA256 per plivo-go's GenerateUrl/ComputeSignatureV3)
- * over the raw form body, then the callback's event and `CallUUID`. Loaded on every cold start of the
- * webhook Lambda: node:crypto and the repo's own modules only.
+ * over the raw form body, as plivo-node's `validateV3Signature` checks it (test/differential/plivo.test.ts);
+ * then the callback's event and `CallUUID`, and Plivo's documented formats (formats.ts). Loaded on
+ * every cold start of the webhook Lambda: node:crypto and the repo's own modules only.
  */
 import { createHmac } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';

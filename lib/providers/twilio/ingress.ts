@@ -1,7 +1,9 @@
 /**
  * Twilio ingress: `X-Twilio-Signature` (base64 HMAC-SHA1 of the URL Twilio called + its sorted form
- * parameters) over the raw body, then the Voice status callback's `CallStatus` and `CallSid`.
- * Loaded on every cold start of the webhook Lambda: node:crypto and the repo's own modules only.
+ * parameters, or HMAC-SHA256 when a SharedKey signed) over the raw body, as twilio-node's
+ * `validateRequest` checks it (test/differential/twilio.test.ts); then the Voice status callback's
+ * `CallStatus` and `CallSid`, and Twilio's documented formats (formats.ts). Loaded on every cold
+ * start of the webhook Lambda: node:crypto, node:querystring and the repo's own modules only.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
