@@ -5,6 +5,8 @@
  * under the secret the local stack uses (`local.secret(process.env)`: the same variables, the same
  * dev defaults), or with the Basic credentials / path token in the URL for Bandwidth and CallKaro.
  * `npm run sign -- twilio test/fixtures/twilio/status-completed.txt | sh` sends it.
+ * `npm run sign -- twilio --algorithm HMAC_SHA256 <file>` signs as a Twilio SharedKey does (HMAC-SHA256
+ * with the first secret of TWILIO_AUTH_TOKEN, and the `X-Twilio-Webhooks-Signature-Settings` header).
  *
  * URL: PUBLIC_BASE_URL when set (what Twilio and Plivo signatures are checked against), else
  * http://127.0.0.1:$PORT (3000), + the provider's route path. Telnyx signs with the private seed of
@@ -26,7 +28,12 @@ import {
 } from '../lib/providers/retell/ingress';
 import { telnyxIngress, verifyTelnyxSignature } from '../lib/providers/telnyx/ingress';
 import { DEV_PRIVATE_SEED_HEX, signTelnyx } from '../lib/providers/telnyx/sign';
-import { twilioIngress, twilioSignature } from '../lib/providers/twilio/ingress';
+import {
+  type TwilioAlgorithm,
+  twilioIngress,
+  twilioSignature,
+  twilioSignatureAlgorithm,
+} from '../lib/providers/twilio/ingress';
 import type { ProviderIngress } from '../lib/providers/types';
 import { vapiAuthSettings, vapiIngress, vapiSignature } from '../lib/providers/vapi/ingress';
 import { vonageIngress } from '../lib/providers/vonage/ingress';
@@ -78,11 +85,15 @@ const SIGNERS: Readonly<Record<string, Signer>> = {
   callkaro: inUrl(callkaroIngress),
   twilio: {
     ingress: twilioIngress,
-    sign: (body, url, token) => ({
+    // HMAC_SHA256: a SharedKey's signature, named by the settings header (the key id is not checked).
+    sign: (body, url, secret) => ({
       url,
       headers: {
         'content-type': FORM,
-        'x-twilio-signature': twilioSignature(token, url, formPairs(body.toString('utf8'))),
+        ...(twilioAlgorithm === 'HMAC_SHA256' && {
+          'x-twilio-webhooks-signature-settings': 'key=local-sharedkey,algorithm=HMAC_SHA256',
+        }),
+        'x-twilio-signature': twilioSignature(secret, url, formPairs(body.toString('utf8')), twilioAlgorithm),
       },
     }),
   },
@@ -146,7 +157,10 @@ const SIGNERS: Readonly<Record<string, Signer>> = {
   },
 };
 
-const USAGE = `usage: npm run sign -- <${PROVIDER_NAMES.join('|')}> <body file>`;
+const USAGE = [
+  `usage: npm run sign -- <${PROVIDER_NAMES.join('|')}> <body file>`,
+  '       npm run sign -- twilio --algorithm <HMAC_SHA1|HMAC_SHA256> <body file>',
+].join('\n');
 
 function usage(problem?: string): never {
   if (problem) console.error(`error: ${problem}`);
@@ -155,7 +169,15 @@ function usage(problem?: string): never {
 }
 
 const args = process.argv.slice(2);
+// `--algorithm <name>` (Twilio only): HMAC_SHA1 (the Auth Token's, the default) or HMAC_SHA256 (a SharedKey's).
+const flag = args.indexOf('--algorithm');
+const algorithmName =
+  flag === -1 ? undefined : (args.splice(flag, 2)[1] ?? usage('--algorithm needs a name'));
+const twilioAlgorithm: TwilioAlgorithm =
+  (algorithmName === undefined ? 'HMAC_SHA1' : twilioSignatureAlgorithm(`algorithm=${algorithmName}`)) ??
+  usage(`unsupported --algorithm "${algorithmName}" (HMAC_SHA1 or HMAC_SHA256)`);
 const [provider = '', file] = args;
+if (algorithmName !== undefined && provider !== 'twilio') usage('--algorithm applies to twilio only');
 const signer = Object.hasOwn(SIGNERS, provider) ? SIGNERS[provider] : undefined;
 const route = PROVIDERS.find((entry) => entry.name === provider);
 if (args.length !== 2 || file === undefined) usage();

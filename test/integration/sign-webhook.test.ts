@@ -7,8 +7,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseQuery } from 'node:querystring';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { getExpectedTwilioSignature, getSignatureAlgorithm } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { getCall } from '../../lib/calls/query';
 import { type LocalStack, startLocalStack } from '../../lib/local/stack';
@@ -175,9 +177,42 @@ describe.concurrent('npm run sign: a correctly signed request for the local stac
     expect(() => twilioIngress.authenticate(request, ['my-token'], context)).not.toThrow();
   });
 
+  it('signs as a Twilio SharedKey with --algorithm HMAC_SHA256, as twilio-node computes it', async ({
+    expect,
+  }) => {
+    const file = fixturePath('twilio/status-completed.txt');
+    const { stdout } = await sign(['twilio', '--algorithm', 'HMAC_SHA256', file], {
+      TWILIO_AUTH_TOKEN: 'my-shared-key-secret\nmy-auth-token',
+    });
+    const request = await requestOf(stdout.trim());
+    const settings = request.headers['x-twilio-webhooks-signature-settings'] ?? '';
+    expect(getSignatureAlgorithm(settings)).toBe('HMAC_SHA256');
+    const params = parseQuery(request.rawBody.toString('utf8')) as Record<string, string>;
+    expect(request.headers['x-twilio-signature']).toBe(
+      getExpectedTwilioSignature('my-shared-key-secret', request.url, params, 'HMAC_SHA256'),
+    );
+    const context = { now: new Date(), settings: {} };
+    expect(() =>
+      twilioIngress.authenticate(request, ['my-shared-key-secret', 'my-auth-token'], context),
+    ).not.toThrow();
+    // Without the settings header the same signature is read as HMAC-SHA1 and fails.
+    const { 'x-twilio-webhooks-signature-settings': _, ...sha1Headers } = request.headers;
+    expect(() =>
+      twilioIngress.authenticate({ ...request, headers: sha1Headers }, ['my-shared-key-secret'], context),
+    ).toThrow();
+  });
+
   it.for([
     ['an unknown provider', ['nope', fixturePath('vapi/end-of-call-report.json')]],
     ['a missing file', ['twilio', 'test/fixtures/twilio/no-such-file.txt']],
+    [
+      'an unsupported --algorithm',
+      ['twilio', '--algorithm', 'HMAC_SHA512', fixturePath('twilio/status-completed.txt')],
+    ],
+    [
+      '--algorithm for another provider',
+      ['plivo', '--algorithm', 'HMAC_SHA256', fixturePath('plivo/hangup.txt')],
+    ],
   ] as const)('prints the usage on stderr and exits 2 for %s', async ([, args], { expect }) => {
     const failure = await sign(args).then(
       () => null,

@@ -3,6 +3,8 @@
  * callbacks (base64 form bodies as API Gateway sends them) → SQS → consumer → one record per CallSid.
  */
 import { createHash } from 'node:crypto';
+import { parse as parseQuery } from 'node:querystring';
+import { getExpectedTwilioSignature, getSignatureAlgorithm } from 'twilio/lib/webhooks/webhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getCall, getRawDeliveries } from '../../lib/calls/query';
 import type { WebhookHandler } from '../../lib/ingress';
@@ -199,6 +201,33 @@ describe('POST /webhooks/twilio', () => {
 
     // Assess
     expect([current.statusCode, next.statusCode]).toEqual([200, 200]);
+  });
+
+  it('accepts a SharedKey (HMAC_SHA256) callback signed as twilio-node signs it, and makes its record', async () => {
+    // Prepare: the SharedKey secret is the list's second line; twilio-node's own signer signs.
+    const poller = await stack.startPoller();
+    const settings = 'key=webhooks_sharedkey_0123456789abcdef,algorithm=HMAC_SHA256';
+    const signature = getExpectedTwilioSignature(
+      TWILIO_SECRETS[1],
+      `${PUBLIC_BASE}/webhooks/twilio`,
+      parseQuery(COMPLETED) as Record<string, string>,
+      getSignatureAlgorithm(settings),
+    );
+    const headers = { 'x-twilio-signature': signature, 'x-twilio-webhooks-signature-settings': settings };
+
+    // Act
+    const response = await twilio(twilioRequest(COMPLETED, { headers }));
+    const withoutSettings = await twilio(
+      twilioRequest(COMPLETED, { headers: { 'x-twilio-signature': signature } }),
+    );
+    await poller.drain();
+
+    // Assess
+    expect([response.statusCode, withoutSettings.statusCode]).toEqual([200, 401]);
+    expect(await getCall(reader(), 'twilio', CALL_SID)).toMatchObject({
+      callId: CALL_SID,
+      outcome: 'completed',
+    });
   });
 
   it('accepts a signature made over the URL with :443', async () => {

@@ -93,14 +93,22 @@ describe('Twilio official signature vectors', () => {
     expect(act).not.toThrow();
   });
 
-  it('keeps the host case: the lower-case host signature fails for https://MyCompany.com', () => {
+  it('keeps the host case it received: the MyCompany.com signature fails for https://mycompany.com', () => {
     // Act
     const error = thrown(
-      verify('https://MyCompany.com/myapp.php?foo=1&bar=2', 'RSOYDt4T1cUTdK1PDd93/VVr8B8='),
+      verify('https://mycompany.com/myapp.php?foo=1&bar=2', 'g9IN/x4Cft2g517EjYvEvM/W7LU='),
     );
 
     // Assess
     expect(error).toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('accepts the lower-case host signature for https://MyCompany.com (twilio-node falls back to new URL())', () => {
+    // Act
+    const act = verify('https://MyCompany.com/myapp.php?foo=1&bar=2', 'RSOYDt4T1cUTdK1PDd93/VVr8B8=');
+
+    // Assess
+    expect(act).not.toThrow();
   });
 
   it('signs repeated keys sorted by key, then value (Digits1234Digits5678…)', () => {
@@ -167,12 +175,28 @@ describe('urlVariants', () => {
   it.each([
     ['https://a.example/p?q=1', ['https://a.example/p?q=1', 'https://a.example:443/p?q=1']],
     ['http://a.example/p', ['http://a.example/p', 'http://a.example:80/p']],
-    ['https://a.example:8443/p', ['https://a.example:8443/p', 'https://a.example/p']],
+    ['https://a.example:8443/p', ['https://a.example/p', 'https://a.example:8443/p']],
     [
       'https://u:p@A.example/p?x=%2B+y',
-      ['https://u:p@A.example/p?x=%2B+y', 'https://u:p@A.example:443/p?x=%2B+y'],
+      [
+        'https://u:p@A.example/p?x=%2B+y',
+        'https://u:p@A.example:443/p?x=%2B+y',
+        'https://u:p@a.example/p?x=%2B+y',
+        'https://u:p@a.example:443/p?x=%2B+y',
+        'https://u:p@a.example/p?x=%2B%20y',
+        'https://u:p@a.example:443/p?x=%2B%20y',
+      ],
     ],
-    ['http://[::1]:3000/p', ['http://[::1]:3000/p', 'http://[::1]/p']],
+    [
+      "https://a.example/p?n='o'",
+      [
+        "https://a.example/p?n='o'",
+        "https://a.example:443/p?n='o'",
+        'https://a.example/p?n=%27o%27',
+        'https://a.example:443/p?n=%27o%27',
+      ],
+    ],
+    ['http://[::1]:3000/p', ['http://[::1]/p', 'http://[::1]:3000/p']],
     ['not a url', ['not a url']],
   ])('%s → %j', (url, expected) => {
     // Assess
@@ -249,11 +273,11 @@ describe('twilioIngress.authenticate', () => {
       () => request({ url: 'https://calls.example.com/webhooks/twilio?x=1&tenant=a%2Bb' }),
     ],
     [
-      'a re-encoded query',
+      'a re-ordered query',
       () =>
         request({
           signature: signed(BODY),
-          url: 'https://calls.example.com/webhooks/twilio?tenant=a%2bb&x=1',
+          url: 'https://calls.example.com/webhooks/twilio?x=1&tenant=a%2Bb',
         }),
     ],
     [
@@ -401,14 +425,15 @@ describe('twilioIngress.parse and identify', () => {
       rawBody: Buffer.alloc(0),
       url: 'https://x.test/webhooks/twilio?bodySHA256=ab',
     });
+    const SID = 'CA0123456789abcdef0123456789abcdef';
 
     // Act
-    const identity = identify('{"CallStatus":"completed","CallSid":"CA1"}', jsonRequest);
+    const identity = identify(`{"CallStatus":"completed","CallSid":"${SID}"}`, jsonRequest);
     const error = thrown(() => identify('{"CallStatus":"completed","CallSid":42}', jsonRequest));
     const surrogate = thrown(() => identify('{"CallStatus":"completed","CallSid":"CA\\ud800"}', jsonRequest));
 
     // Assess
-    expect(identity).toEqual({ eventType: 'completed', callId: 'CA1' });
+    expect(identity).toEqual({ eventType: 'completed', callId: SID });
     expect((error as Error).message).toBe('CallSid is not a string');
     expect(surrogate).toBeInstanceOf(BadRequestError);
     expect(parseJsonObject('{}')).toEqual({});
@@ -493,7 +518,7 @@ describe('twilioNormalizer.toCallRecord', () => {
       hangupCause: 'completed',
       receivedAt: '2010-08-16T03:45:01.500Z',
       details: {
-        accountSid: 'ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+        accountSid: 'AC0123456789abcdef0123456789abcdef',
         parentCallSid: null,
         answeredBy: null,
         callbackSource: 'call-progress-events',

@@ -1,16 +1,18 @@
 /**
  * Plivo ingress: signature V3 (`X-Plivo-Signature-V3` or `X-Plivo-Signature-Ma-V3` with
  * `X-Plivo-Signature-V3-Nonce`, base64 HMAC-SHA256 per plivo-go's GenerateUrl/ComputeSignatureV3)
- * over the raw form body, then the callback's event and `CallUUID`. Loaded on every cold start of the
- * webhook Lambda: node:crypto and the repo's own modules only.
+ * over the raw form body, as plivo-node's `validateV3Signature` checks it (test/differential/plivo.test.ts);
+ * then the callback's event and `CallUUID`, and Plivo's documented formats (formats.ts). Loaded on
+ * every cold start of the webhook Lambda: node:crypto and the repo's own modules only.
  */
 import { createHmac } from 'node:crypto';
 import { BadRequestError, UnauthorizedError } from '../../errors';
-import { formPairs, parseForm, sortedPairs } from '../form';
+import { limitedFormPairs, parseForm, sortedPairs } from '../form';
 import { optionalText, requireCallId } from '../identity';
 import { envSecrets } from '../local-secrets';
 import { matchesAnySecret, sameSecret } from '../secret-match';
 import type { DeliveryIdentity, ProviderIngress, WebhookRequest } from '../types';
+import { checkPlivoFormats } from './formats';
 
 type Pairs = readonly (readonly [string, string])[];
 
@@ -26,14 +28,24 @@ const paramText = (pairs: Pairs) =>
     .map(([key, value]) => `${key}${value}`)
     .join('');
 
+/** `scheme://` + the authority without its userinfo (`user:pw@`), + the rest, as plivo-node rebuilds it. */
+function withoutUserinfo(url: string): string {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)/.exec(url);
+  if (!match) return url;
+  const [prefix = '', scheme = '', authority = ''] = match;
+  return scheme + authority.slice(authority.lastIndexOf('@') + 1) + url.slice(prefix.length);
+}
+
 /**
- * The string Plivo signs before `.nonce`: scheme://host[:port]/path as configured (no fragment),
- * then for GET `?` + sorted `k=v` of query and params joined by `&`; for POST `?` + the sorted
- * query `k=v&…` + `.` when there is a query, then the sorted params as `kv` concatenated (with a
- * `?` first when there is no query but there are params). Values are decoded.
+ * The string Plivo signs before `.nonce`, as plivo-node's `validateV3Signature` builds it
+ * (dist/utils/v3Security.js construct_get_url / construct_post_url): scheme://host[:port]/path as
+ * configured (no userinfo, no fragment), then for GET `?` + sorted `k=v` of query and params joined by
+ * `&`; for POST `?` + the sorted query `k=v&…`, then `.` when there are both a query and params,
+ * then the sorted params as `kv` concatenated (with a `?` first when there is no query but there are
+ * params). Values are decoded; sorting is by UTF-16 code unit.
  */
 export function plivoSignedUrl(url: string, params: Pairs, method: string): string {
-  const withoutFragment = url.split('#', 1)[0] ?? '';
+  const withoutFragment = withoutUserinfo(url.split('#', 1)[0] ?? '');
   const queryAt = withoutFragment.indexOf('?');
   const base = queryAt < 0 ? withoutFragment : withoutFragment.slice(0, queryAt);
   const query = queryAt < 0 ? [] : [...new URLSearchParams(withoutFragment.slice(queryAt + 1))];
@@ -41,7 +53,8 @@ export function plivoSignedUrl(url: string, params: Pairs, method: string): stri
     const all = [...query, ...params];
     return all.length > 0 ? `${base}?${queryText(all)}` : base;
   }
-  if (query.length > 0) return `${base}?${queryText(query)}.${paramText(params)}`;
+  if (query.length > 0)
+    return `${base}?${queryText(query)}${params.length > 0 ? '.' : ''}${paramText(params)}`;
   return params.length > 0 ? `${base}?${paramText(params)}` : base;
 }
 
@@ -77,8 +90,9 @@ export function verifyPlivoSignature(
     .map((signature) => signature.trim())
     .filter((signature) => signature !== '');
   if (presented.length === 0) throw new UnauthorizedError('missing X-Plivo-Signature-V3 header');
-  // Built (sorted) once per request, not once per token.
-  const signedUrl = plivoSignedUrl(url, formPairs(rawBody.toString('utf8')), method);
+  // Counted (413 past MAX_FORM_PAIRS) before anything decodes, sorts or hashes them, then built
+  // (sorted) once per request, not once per token.
+  const signedUrl = plivoSignedUrl(url, limitedFormPairs(rawBody), method);
   const signed = matchesAnySecret(authTokens, (token) => {
     const expected = sign(token, signedUrl, nonce);
     return matchesAnySecret(presented, (signature) => sameSecret(signature, expected));
@@ -90,7 +104,10 @@ export function verifyPlivoSignature(
 function identify(fields: Readonly<Record<string, unknown>>): DeliveryIdentity {
   const eventType = optionalText(fields, 'Event') ?? optionalText(fields, 'CallStatus');
   if (eventType === null) throw new BadRequestError('body has no Event or CallStatus');
-  return { eventType, callId: requireCallId(fields, 'CallUUID', 'callback') };
+  const callId = requireCallId(fields, 'CallUUID', 'callback');
+  // Then every id, time and number in Plivo's documented format (formats.ts).
+  checkPlivoFormats(fields);
+  return { eventType, callId };
 }
 
 export const plivoIngress: ProviderIngress = {
