@@ -118,9 +118,9 @@ export const plivoIngress: ProviderIngress = {
   parse: (text) => parseForm(text),
   identify,
   local: { secret: envSecrets('PLIVO_AUTH_TOKEN', 'dev-plivo-auth-token') },
-  // Issue 18: the exact text the signature covers (URL, sorted params, `.`, nonce) rather than the
-  // headers, which may list extra signatures, and whose nonce a forger can lengthen (text moved
-  // out of the last value): every body a signature verifies has this same text.
+  // Issue 18: the exact text the signature covers (signed URL, `.`, nonce) rather than the headers,
+  // which may list extra signatures, and whose nonce a forger can lengthen (text moved out of the
+  // last value): every body a signature verifies has this same text.
   signatureKey: (request) =>
-    `${plivoSignedUrl(request.url, formPairs(request.rawBody.toString('utf8')), request.method)}.${request.headers[NONCE_HEADER] ?? ''}`,
+    `${plivoSignedUrl(request.url, limitedFormPairs(request.rawBody), request.method)}.${request.headers[NONCE_HEADER] ?? ''}`,
 };
