@@ -1,17 +1,12 @@
 /** `npm run calls -- …` arguments → a command, or a UsageError (exit 2) saying what is wrong. */
-import { parseArgs } from 'node:util';
+import { didYouMean, parseCommandLine, UsageError, wantsHelp } from '../cli/args';
 import { normalizeAddress } from '../normalize/phone';
 import { PROVIDER_NAMES } from '../providers/list';
 import { OUTCOMES, type Outcome } from '../record';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
-export const USAGE = `usage: npm run calls -- <command> [options]
+export const USAGE = `usage: npm run -s calls -- <command> [options]
 
 commands:
   get <provider> <callId>   one call record
@@ -19,7 +14,8 @@ commands:
   list [filters]            call records, newest first
 
 list filters (combine freely):
-  --number <e164>      calls from or to this number (+919876543210; 919876543210 works too)
+  --number <e164>      calls from or to this number: + and country code (+919876543210;
+                       919876543210 works too)
   --agent <id>         CallKaro agent id
   --batch <id>         CallKaro batch id
   --provider <name>    ${PROVIDER_NAMES.join(' | ')}
@@ -69,7 +65,14 @@ export interface TargetOptions {
 export type CallsCommand =
   | { command: 'help' }
   | { command: 'get' | 'raw'; provider: string; callId: string; json: boolean; target: TargetOptions }
-  | { command: 'list'; filters: ListFilters; json: boolean; target: TargetOptions };
+  | {
+      command: 'list';
+      filters: ListFilters;
+      json: boolean;
+      target: TargetOptions;
+      /** `--number` as typed when it had no `+` (read as E.164 digits anyway): worth a hint if nothing matches. */
+      numberWithoutPlus?: string;
+    };
 
 export const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 100_000;
@@ -112,16 +115,10 @@ export function parseTimeBound(option: 'since' | 'until', text: string): TimeBou
 const LIST_OPTIONS = ['number', 'agent', 'batch', 'provider', 'outcome', 'since', 'until', 'limit'] as const;
 
 export function parseCallsArgs(argv: readonly string[], providers: readonly string[]): CallsCommand {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return { command: 'help' };
+  if (wantsHelp(argv)) return { command: 'help' };
+  const { values, positionals } = parse(argv);
   const [command, ...operands] = positionals;
-  if (command === undefined) throw new UsageError('no command given');
+  if (command === undefined) throw new UsageError(`no command given: one of ${COMMANDS.join(', ')}`);
 
   const target: TargetOptions = {};
   if (values.stage !== undefined) {
@@ -135,7 +132,9 @@ export function parseCallsArgs(argv: readonly string[], providers: readonly stri
   }
   const checkProvider = (provider: string) => {
     if (!providers.includes(provider)) {
-      throw new UsageError(`unknown provider ${provider} (known: ${providers.join(', ')})`);
+      throw new UsageError(
+        `unknown provider ${provider}${didYouMean(provider, providers)}; known: ${providers.join(', ')}`,
+      );
     }
     return provider;
   };
@@ -166,7 +165,9 @@ export function parseCallsArgs(argv: readonly string[], providers: readonly stri
     if (values.provider !== undefined) filters.provider = checkProvider(values.provider);
     if (values.outcome !== undefined) {
       if (!(OUTCOMES as readonly string[]).includes(values.outcome)) {
-        throw new UsageError(`--outcome ${values.outcome}: one of ${OUTCOMES.join(', ')}`);
+        throw new UsageError(
+          `--outcome ${values.outcome}${didYouMean(values.outcome, OUTCOMES)}: one of ${OUTCOMES.join(', ')}`,
+        );
       }
       filters.outcome = values.outcome as Outcome;
     }
@@ -182,18 +183,28 @@ export function parseCallsArgs(argv: readonly string[], providers: readonly stri
       }
       filters.limit = limit;
     }
-    return { command, filters, json: values.json === true, target };
+    const numberWithoutPlus =
+      values.number !== undefined && /^\s*\d/.test(values.number) ? values.number.trim() : undefined;
+    return {
+      command,
+      filters,
+      json: values.json === true,
+      target,
+      ...(numberWithoutPlus !== undefined && { numberWithoutPlus }),
+    };
   }
 
-  throw new UsageError(`unknown command ${command}`);
+  throw new UsageError(
+    `unknown command ${command}${didYouMean(command, COMMANDS)}; commands: ${COMMANDS.join(', ')}`,
+  );
 }
 
+const COMMANDS = ['get', 'raw', 'list'];
+
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
+  return parseCommandLine(
+    argv,
+    {
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       number: { type: 'string' },
@@ -207,5 +218,6 @@ function parse(argv: readonly string[]) {
       stage: { type: 'string' },
       table: { type: 'string' },
     },
-  });
+    { allowPositionals: true },
+  );
 }
