@@ -51,6 +51,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   url: string;
   port: number;
+  /** Where its SQS and DynamoDB are (embedded or named by AWS_ENDPOINT_URL_*). */
+  endpoints: { sqs: string; dynamo: string };
   pipeline: LocalPipeline;
   sqs: SQSClient;
   dynamo: DynamoDBClient;
@@ -191,7 +193,7 @@ function printWebhookUrls(
   }
   if (hints.length > 0)
     log(['try (signed requests: npm run -s sign prints the curl, sh runs it):', ...hints].join('\n'));
-  log('query: npm run calls -- list   (see npm run calls -- --help)');
+  log('query: npm run -s calls -- list   (see npm run -s calls -- --help)');
 }
 
 /** One line per processed delivery; never its body, and its provider values escaped (lib/printable.ts). */
@@ -377,6 +379,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       url,
       port: actualPort,
+      endpoints: {
+        sqs: sqsEndpoint ?? sqsEmulator?.endpoint ?? '',
+        dynamo: dynamoEndpoint ?? dynamoEmulator?.endpoint ?? '',
+      },
       pipeline,
       sqs,
       dynamo,

@@ -10,15 +10,18 @@ describe('local Basic credentials', () => {
   it.each([
     [bandwidthIngress, 'BANDWIDTH_WEBHOOK_USERNAME', 'BANDWIDTH_WEBHOOK_PASSWORD'],
     [bandwidthV2Ingress, 'BANDWIDTH_V2_WEBHOOK_USERNAME', 'BANDWIDTH_V2_WEBHOOK_PASSWORD'],
-  ])('%#: refuses a user name without its password and a password without its user name', (ingress, user, pass) => {
-    // Act & Assess
-    expect(secretOf(ingress, { [user]: 'me' })).toThrow(
-      `${user} is set but ${pass} is not: set both (or neither, for the dev defaults)`,
-    );
-    expect(secretOf(ingress, { [pass]: 'secret' })).toThrow(
-      `${pass} is set but ${user} is not: set both (or neither, for the dev defaults)`,
-    );
-  });
+  ])(
+    '%#: refuses a user name without its password and a password without its user name',
+    (ingress, user, pass) => {
+      // Act & Assess
+      expect(secretOf(ingress, { [user]: 'me' })).toThrow(
+        `${user} is set but ${pass} is not: set both (or neither, for the dev defaults)`,
+      );
+      expect(secretOf(ingress, { [pass]: 'secret' })).toThrow(
+        `${pass} is set but ${user} is not: set both (or neither, for the dev defaults)`,
+      );
+    },
+  );
 
   it('takes both, or neither for the dev defaults', () => {
     // Act
