@@ -420,7 +420,7 @@ describe('npm start: the local stack', () => {
 
     // Assess
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toEqual({ message: 'Not Found' });
+    expect(await unknown.json()).toMatchObject({ message: 'Not Found' });
     expect(noToken.status).toBe(404);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
