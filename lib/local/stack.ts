@@ -20,6 +20,7 @@ import type { ConsumerDeps } from '../consumer';
 import { printable } from '../printable';
 import { PROVIDERS } from '../providers/list';
 import type { LocalSecrets } from '../providers/types';
+import { deadLetterLine } from './dead-letters';
 import {
   type Emulator,
   ensureQueues,
@@ -341,6 +342,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       waitSeconds: POLL_WAIT_SECONDS,
       onError: (error) =>
         log(`consumer: polling failed (${printable(String((error as Error)?.message))}); retrying`),
+      onDeadLetter: (record, receives) => log(deadLetterLine(record, receives, LOCAL_NAMES.deadLetterQueue)),
     });
     undo.push(() => poller.stop());
 
