@@ -3,29 +3,17 @@
  * `node --import tsx scripts/start.ts`, with no wrapper process that would relay signals and
  * kill it mid-stop (tsx's does, ~30 ms after a Ctrl-C).
  */
-import { resolve } from 'node:path';
 import { exitOnEnvironmentProblem } from '../lib/ops/preflight';
 
 exitOnEnvironmentProblem();
 const { LocalStackError, startLocalStack } = await import('../lib/local/stack');
-const { removeStackFile, writeStackFile } = await import('../lib/local/stack-file');
-
-/** Where `npm start` keeps its data, and `.local/stack.json` for the CLIs (lib/local/stack-file.ts). */
-const DATA_DIR = resolve('.local');
 
 /** Past this, stop() is stuck: exit anyway (every acknowledged delivery is on disk already). */
 const STOP_LIMIT_MS = 8_000;
 
 try {
-  const stack = await startLocalStack({ dataDir: DATA_DIR });
-  // The CLIs find this stack's ports here; without the file they use the default ports.
-  try {
-    writeStackFile(DATA_DIR, { pid: process.pid, url: stack.url, ...stack.endpoints });
-  } catch (error) {
-    console.error(
-      `warning: cannot write .local/stack.json (${(error as Error).message}): the CLIs need its ports set`,
-    );
-  }
+  // .local/stack.json while it runs: the CLIs find its ports there (lib/local/stack-file.ts).
+  const stack = await startLocalStack({ stackFile: true });
   let stopping = false;
   const shutdown = (signal: string) => {
     // A terminal's Ctrl-C reaches npm and this process both, and npm relays it: a second signal
@@ -36,7 +24,6 @@ try {
     }
     stopping = true;
     console.log(`${signal}: stopping…`);
-    removeStackFile(DATA_DIR);
     setTimeout(() => {
       console.error(
         `error: stopping took over ${STOP_LIMIT_MS / 1000} s; exiting (queued deliveries are kept)`,

@@ -11,7 +11,7 @@ export const USAGE = `usage: npm run -s calls -- <command> [options]
 commands:
   get <provider> <callId>   one call record
   raw <provider> <callId>   every delivery stored for the call, with its exact raw body
-  list [filters]            call records, newest first
+  list [filters]            call records, newest arrival first
 
 list filters (combine freely):
   --number <e164>      calls from or to this number: + and country code (+919876543210;
@@ -26,7 +26,8 @@ list filters (combine freely):
                        --since defaults to 30 days before it
   --limit <n>          at most n calls (default 100)
 
-target (default: the local stack, http://127.0.0.1:$DYNAMODB_PORT, port 8000 unless set):
+target (default: the running npm start's table, its port read from .local/stack.json;
+        DYNAMODB_PORT or AWS_ENDPOINT_URL_DYNAMODB name another; port 8000 when none runs):
   --stage <stage>      the deployed table call-intake-<stage>-calls on AWS (AWS_REGION, AWS_PROFILE)
   --table <name>       another table name
   AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, AWS_PROFILE are honoured as by every AWS SDK tool

@@ -39,6 +39,7 @@ import { createLocalPipeline, type LocalPipeline } from './pipeline';
 import { type QueuePoller, startQueuePoller } from './poller';
 import { loadProviderRoutes, type ProviderRoute } from './routes';
 import { close, createLocalServer, listen } from './server';
+import { removeStackFile, writeStackFile } from './stack-file';
 
 export interface LocalStackOptions {
   port?: number;
@@ -47,6 +48,8 @@ export interface LocalStackOptions {
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** `npm start`: write `<dataDir>/stack.json` before `ready:` for the CLIs, remove it on stop. */
+  stackFile?: boolean;
 }
 
 export interface LocalStack {
@@ -375,22 +378,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log(`PUBLIC_BASE_URL ${publicBaseUrl}: signed URLs (Twilio, Plivo) are checked against it`);
     const signEnv = env.PUBLIC_BASE_URL || actualPort === DEFAULT_HTTP_PORT ? '' : `PORT=${actualPort} `;
     printWebhookUrls(log, publicBaseUrl, routes, secrets, signEnv);
+    const endpoints = {
+      sqs: sqsEndpoint || sqsEmulator?.endpoint || '',
+      dynamo: dynamoEndpoint || dynamoEmulator?.endpoint || '',
+    };
+    if (options.stackFile) writeStackFile(dataDir, { pid: process.pid, url, ...endpoints });
     log(`ready: call intake listening on ${url}`);
 
     let stopping: Promise<void> | undefined;
     return {
       url,
       port: actualPort,
-      endpoints: {
-        sqs: sqsEndpoint ?? sqsEmulator?.endpoint ?? '',
-        dynamo: dynamoEndpoint ?? dynamoEmulator?.endpoint ?? '',
-      },
+      endpoints,
       pipeline,
       sqs,
       dynamo,
       drain: (timeoutMs) => poller.drain(timeoutMs),
       stop() {
         stopping ??= (async () => {
+          if (options.stackFile) removeStackFile(dataDir);
           // Requests in progress get their answer; nothing new is accepted.
           await close(server);
           // Whatever is still queued is on disk (or in the SQS named), so no drain: the batch in
