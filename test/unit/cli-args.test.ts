@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { closest, parseCommandLine, UsageError, usageLine, wantsHelp } from '../../lib/cli/args';
+import { zoneLines } from '../../lib/ops/commands';
 
 const OPTIONS = {
   number: { type: 'string' },
@@ -63,5 +64,19 @@ describe('command-line arguments', () => {
     expect(usageLine('npm run -s calls --', 'unknown option --a\u001b[2J')).toBe(
       'error: unknown option --a\\u001b[2J; see npm run -s calls -- --help\n',
     );
+  });
+});
+
+describe('replay: the zones that apply', () => {
+  it('names the zone of each provider replayed that has one, as the environment sets it', () => {
+    // Act & Assess
+    expect(zoneLines(['plivo'], { PLIVO_TIMEZONE: 'Europe/Berlin' })).toEqual([
+      'plivo times read in Europe/Berlin (PLIVO_TIMEZONE; use the deployed value)',
+    ]);
+    expect(zoneLines(['twilio'], {})).toEqual([]);
+    expect(zoneLines(undefined, {})).toEqual([
+      'callkaro times read in Asia/Kolkata (CALLKARO_TIMEZONE; use the deployed value)',
+      'plivo times read in UTC (PLIVO_TIMEZONE; use the deployed value)',
+    ]);
   });
 });
