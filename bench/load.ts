@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { parseCommandLine, USAGE_EXIT, usageLine, wantsHelp } from '../lib/cli/args';
 import { type LocalStack, startLocalStack } from '../lib/local/stack';
 import { DAY_SHARDS, dayKey, INDEX } from '../lib/table';
 import { type LoadRequest, startLoadClient } from './http-load';
@@ -295,6 +296,27 @@ export async function runLoad(log: (line: string) => void = (line) => console.er
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+const USAGE = `usage: npm run -s load
+
+The load test (≈ 40 s): thousands of CallKaro and Bandwidth webhooks with their duplicates through
+a local stack on free ports, then checks every call has exactly one record and no request was
+refused. Exit status 1 if anything was lost, doubled or refused. No options; the environment sets:
+  LOAD_CALLKARO_CALLS (1500), LOAD_BANDWIDTH_CALLS (1000), LOAD_RETRIED_HANGUPS (0.1: share of
+  Bandwidth hangups sent twice), LOAD_CONCURRENCY (64)
+`;
+
+const argv = process.argv.slice(2);
+if (wantsHelp(argv)) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+try {
+  parseCommandLine(argv, { help: { type: 'boolean', short: 'h' } });
+} catch (error) {
+  process.stderr.write(usageLine('npm run -s load --', (error as Error).message));
+  process.exit(USAGE_EXIT);
 }
 
 // A hard bound on the whole run, whatever hangs.

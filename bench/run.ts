@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { didYouMean, parseCommandLine, USAGE_EXIT, UsageError, usageLine, wantsHelp } from '../lib/cli/args';
 import { startLocalStack } from '../lib/local/stack';
 import { functionInfos } from './bundles';
 import { benchColdStart, type ColdStartResult } from './cold-start';
@@ -32,13 +33,7 @@ async function main() {
   const started = performance.now();
   const log = (line: string) =>
     console.error(`[${Math.round((performance.now() - started) / 1000)}s] ${line}`);
-  const only = process.argv
-    .find((arg) => arg.startsWith('--only='))
-    ?.slice(7)
-    .split(',');
-  const unknown = only?.filter((s) => !SECTIONS.includes(s as Section)) ?? [];
-  if (unknown.length > 0)
-    throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  const only = sectionsToRun();
   const runs = (section: Section) => !only || only.includes(section);
 
   const machine = machineInfo();
@@ -142,6 +137,42 @@ async function main() {
   console.log(renderMarkdown(results, prices));
   log(`wrote ${RESULTS_FILE}`);
 }
+
+const USAGE = `usage: npm run -s bench -- [--only=<section>,…] > report.md
+
+Benchmarks on loopback (a run takes 150–260 s): ingress and consumer overhead against bare
+baselines, cold starts of the production bundles, end-to-end lag and the cost model. Progress goes
+to stderr, the markdown report to stdout, the figures to bench/results.json (full runs only).
+
+  --only=<sections>  some of: ${SECTIONS.join(', ')} (comma-separated; results.json is not written)
+  -h, --help         this text
+`;
+
+/** The sections asked for (undefined: all), or a one-line error and exit 2 before anything runs. */
+function sectionsToRun(argv = process.argv.slice(2)): Section[] | undefined {
+  try {
+    const { values } = parseCommandLine(argv, { only: { type: 'string' }, help: { type: 'boolean' } });
+    const only = values.only?.split(',');
+    const unknown = only?.filter((s) => !SECTIONS.includes(s as Section)) ?? [];
+    if (unknown.length > 0) {
+      const [first = ''] = unknown;
+      throw new UsageError(
+        `unknown section(s) ${unknown.join(', ')}${didYouMean(first, SECTIONS)}; known: ${SECTIONS.join(', ')}`,
+      );
+    }
+    return only as Section[] | undefined;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(usageLine('npm run -s bench --', error.message));
+    process.exit(USAGE_EXIT);
+  }
+}
+
+if (wantsHelp(process.argv.slice(2))) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+sectionsToRun();
 
 const watchdog = setTimeout(() => {
   console.error(`bench: did not finish within ${WATCHDOG_MS / 1000} s`);

@@ -1,7 +1,10 @@
 /** `npm run calls -- <command>`: query the calls table (lib/calls; `--help` for usage). */
+import { useRunningStack } from '../lib/local/stack-file';
 import { exitOnEnvironmentProblem } from '../lib/ops/preflight';
 
 exitOnEnvironmentProblem();
+// The running npm start's ports (.local/stack.json), unless the environment names others.
+useRunningStack();
 const { runCalls } = await import('../lib/calls/run');
 
 // `npm run calls -- list | head` closes stdout early: that is not an error.

@@ -15,6 +15,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { closest, wantsHelp } from '../lib/cli/args';
+import { failSign, SIGN_USAGE } from '../lib/cli/sign';
+import { useRunningStack } from '../lib/local/stack-file';
 import { bandwidthIngress } from '../lib/providers/bandwidth/ingress';
 import { bandwidthV2Ingress } from '../lib/providers/bandwidth-v2/ingress';
 import { callkaroIngress } from '../lib/providers/callkaro/ingress';
@@ -53,6 +56,8 @@ interface Signer {
   sign(body: Buffer, routeUrl: string, secret: string): Request;
 }
 
+// The running npm start's port (.local/stack.json) unless PORT or PUBLIC_BASE_URL is set.
+useRunningStack();
 const env = process.env;
 const seconds = () => String(Math.floor(Date.now() / 1000));
 /** Telnyx's rule (parseTelnyxBody): a JSON document starts with `{` or `[`, anything else is a form. */
@@ -157,18 +162,15 @@ const SIGNERS: Readonly<Record<string, Signer>> = {
   },
 };
 
-const USAGE = [
-  `usage: npm run sign -- <${PROVIDER_NAMES.join('|')}> <body file>`,
-  '       npm run sign -- twilio --algorithm <HMAC_SHA1|HMAC_SHA256> <body file>',
-].join('\n');
-
-function usage(problem?: string): never {
-  if (problem) console.error(`error: ${problem}`);
-  console.error(USAGE);
-  process.exit(2);
+function usage(problem = 'expected <provider> <body file>'): never {
+  failSign(2, problem);
 }
 
 const args = process.argv.slice(2);
+if (wantsHelp(args)) {
+  process.stdout.write(SIGN_USAGE);
+  process.exit(0);
+}
 // `--algorithm <name>` (Twilio only): HMAC_SHA1 (the Auth Token's, the default) or HMAC_SHA256 (a SharedKey's).
 const flag = args.indexOf('--algorithm');
 const algorithmName =
@@ -181,7 +183,12 @@ if (algorithmName !== undefined && provider !== 'twilio') usage('--algorithm app
 const signer = Object.hasOwn(SIGNERS, provider) ? SIGNERS[provider] : undefined;
 const route = PROVIDERS.find((entry) => entry.name === provider);
 if (args.length !== 2 || file === undefined) usage();
-if (signer === undefined || route === undefined) usage(`unknown provider "${provider}"`);
+if (signer === undefined || route === undefined) {
+  const guess = closest(provider, PROVIDER_NAMES);
+  usage(
+    `unknown provider "${provider}"${guess ? ` (did you mean ${guess}?)` : ''}; known: ${PROVIDER_NAMES.join(', ')}`,
+  );
+}
 let body: Buffer;
 try {
   body = readFileSync(file);
@@ -197,11 +204,13 @@ try {
   const { url, headers } = signer.sign(body, `${baseUrl}${route.path}`, secret);
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
   const options = Object.entries(headers).map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`);
-  // The status on a line of its own after the response body: 200 means accepted.
+  // The status on a line of its own after the response body: 200 means accepted. Any other
+  // status makes curl exit 22 (the body still printed), so `| sh` fails too.
   const status = quote('\\nHTTP %{http_code}\\n');
-  console.log(`curl -sS -w ${status} ${options.join(' ')} --data-binary @${quote(file)} ${quote(url)}`);
+  console.log(
+    `curl -sS --fail-with-body -w ${status} ${options.join(' ')} --data-binary @${quote(file)} ${quote(url)}`,
+  );
 } catch (error) {
   // A bad setting (VAPI_AUTH_MODE=…, a ':' in a Basic user name): one line, as npm start says it.
-  console.error(`error: ${(error as Error).message}`);
-  process.exit(1);
+  failSign(1, (error as Error).message);
 }

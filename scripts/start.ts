@@ -12,7 +12,8 @@ const { LocalStackError, startLocalStack } = await import('../lib/local/stack');
 const STOP_LIMIT_MS = 8_000;
 
 try {
-  const stack = await startLocalStack();
+  // .local/stack.json while it runs: the CLIs find its ports there (lib/local/stack-file.ts).
+  const stack = await startLocalStack({ stackFile: true });
   let stopping = false;
   const shutdown = (signal: string) => {
     // A terminal's Ctrl-C reaches npm and this process both, and npm relays it: a second signal

@@ -1,25 +1,21 @@
 /** `npm run calls -- …` arguments → a command, or a UsageError (exit 2) saying what is wrong. */
-import { parseArgs } from 'node:util';
+import { didYouMean, parseCommandLine, UsageError, wantsHelp } from '../cli/args';
 import { normalizeAddress } from '../normalize/phone';
 import { PROVIDER_NAMES } from '../providers/list';
 import { OUTCOMES, type Outcome } from '../record';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
-export const USAGE = `usage: npm run calls -- <command> [options]
+export const USAGE = `usage: npm run -s calls -- <command> [options]
 
 commands:
   get <provider> <callId>   one call record
   raw <provider> <callId>   every delivery stored for the call, with its exact raw body
-  list [filters]            call records, newest first
+  list [filters]            call records, newest arrival first
 
 list filters (combine freely):
-  --number <e164>      calls from or to this number (+919876543210; 919876543210 works too)
+  --number <e164>      calls from or to this number: + and country code (+919876543210;
+                       919876543210 works too)
   --agent <id>         CallKaro agent id
   --batch <id>         CallKaro batch id
   --provider <name>    ${PROVIDER_NAMES.join(' | ')}
@@ -30,7 +26,8 @@ list filters (combine freely):
                        --since defaults to 30 days before it
   --limit <n>          at most n calls (default 100)
 
-target (default: the local stack, http://127.0.0.1:$DYNAMODB_PORT, port 8000 unless set):
+target (default: the running npm start's table, its port read from .local/stack.json;
+        DYNAMODB_PORT or AWS_ENDPOINT_URL_DYNAMODB name another; port 8000 when none runs):
   --stage <stage>      the deployed table call-intake-<stage>-calls on AWS (AWS_REGION, AWS_PROFILE)
   --table <name>       another table name
   AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, AWS_PROFILE are honoured as by every AWS SDK tool
@@ -69,7 +66,14 @@ export interface TargetOptions {
 export type CallsCommand =
   | { command: 'help' }
   | { command: 'get' | 'raw'; provider: string; callId: string; json: boolean; target: TargetOptions }
-  | { command: 'list'; filters: ListFilters; json: boolean; target: TargetOptions };
+  | {
+      command: 'list';
+      filters: ListFilters;
+      json: boolean;
+      target: TargetOptions;
+      /** `--number` as typed when it had no `+` (read as E.164 digits anyway): worth a hint if nothing matches. */
+      numberWithoutPlus?: string;
+    };
 
 export const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 100_000;
@@ -112,16 +116,10 @@ export function parseTimeBound(option: 'since' | 'until', text: string): TimeBou
 const LIST_OPTIONS = ['number', 'agent', 'batch', 'provider', 'outcome', 'since', 'until', 'limit'] as const;
 
 export function parseCallsArgs(argv: readonly string[], providers: readonly string[]): CallsCommand {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return { command: 'help' };
+  if (wantsHelp(argv)) return { command: 'help' };
+  const { values, positionals } = parse(argv);
   const [command, ...operands] = positionals;
-  if (command === undefined) throw new UsageError('no command given');
+  if (command === undefined) throw new UsageError(`no command given: one of ${COMMANDS.join(', ')}`);
 
   const target: TargetOptions = {};
   if (values.stage !== undefined) {
@@ -135,7 +133,9 @@ export function parseCallsArgs(argv: readonly string[], providers: readonly stri
   }
   const checkProvider = (provider: string) => {
     if (!providers.includes(provider)) {
-      throw new UsageError(`unknown provider ${provider} (known: ${providers.join(', ')})`);
+      throw new UsageError(
+        `unknown provider ${provider}${didYouMean(provider, providers)}; known: ${providers.join(', ')}`,
+      );
     }
     return provider;
   };
@@ -166,7 +166,9 @@ export function parseCallsArgs(argv: readonly string[], providers: readonly stri
     if (values.provider !== undefined) filters.provider = checkProvider(values.provider);
     if (values.outcome !== undefined) {
       if (!(OUTCOMES as readonly string[]).includes(values.outcome)) {
-        throw new UsageError(`--outcome ${values.outcome}: one of ${OUTCOMES.join(', ')}`);
+        throw new UsageError(
+          `--outcome ${values.outcome}${didYouMean(values.outcome, OUTCOMES)}: one of ${OUTCOMES.join(', ')}`,
+        );
       }
       filters.outcome = values.outcome as Outcome;
     }
@@ -182,18 +184,28 @@ export function parseCallsArgs(argv: readonly string[], providers: readonly stri
       }
       filters.limit = limit;
     }
-    return { command, filters, json: values.json === true, target };
+    const numberWithoutPlus =
+      values.number !== undefined && /^\s*\d/.test(values.number) ? values.number.trim() : undefined;
+    return {
+      command,
+      filters,
+      json: values.json === true,
+      target,
+      ...(numberWithoutPlus !== undefined && { numberWithoutPlus }),
+    };
   }
 
-  throw new UsageError(`unknown command ${command}`);
+  throw new UsageError(
+    `unknown command ${command}${didYouMean(command, COMMANDS)}; commands: ${COMMANDS.join(', ')}`,
+  );
 }
 
+const COMMANDS = ['get', 'raw', 'list'];
+
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
+  return parseCommandLine(
+    argv,
+    {
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       number: { type: 'string' },
@@ -207,5 +219,6 @@ function parse(argv: readonly string[]) {
       stage: { type: 'string' },
       table: { type: 'string' },
     },
-  });
+    { allowPositionals: true },
+  );
 }

@@ -1,5 +1,7 @@
 /** `npm run calls -- …` as a function: arguments and environment in, text and an exit status out. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { usageLine } from '../cli/args';
+import { npmHeaderNote } from '../cli/npm';
 import { printable } from '../printable';
 import { PROVIDER_NAMES } from '../providers/list';
 import { normalizers } from '../providers/registry';
@@ -16,6 +18,9 @@ export interface CallsIo {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** How the docs run this CLI: `-s`, so npm adds nothing to stdout. */
+const CALLS_COMMAND = 'npm run -s calls --';
 
 const codeOf = (error: unknown): string | undefined => {
   const e = error as { code?: string; cause?: unknown; errors?: unknown[] };
@@ -44,6 +49,14 @@ export function describeFailure(error: unknown, target: CallsTarget): string {
     return 'no AWS region: set AWS_REGION or use a profile that has one';
   return message ?? String(error);
 }
+
+const E164 = 'E.164 is + and the country code, then the number: +1… for the US and Canada, +91… for India';
+
+/** Why a number typed without `+` may have found nothing (stderr, with the empty result). */
+export const numberHint = (typed: string, searched: string): string =>
+  searched.startsWith('+')
+    ? `(--number ${typed} has no +: searched for ${searched}; ${E164})`
+    : `(--number ${typed} is not an E.164 number: searched for exactly that text; ${E164})`;
 
 async function execute(
   command: Exclude<CallsCommand, { command: 'help' }>,
@@ -82,6 +95,9 @@ async function execute(
           io.err(`warning: skipped ${printable(pk)}: ${printable(error.message)}\n`),
       });
       io.out(command.json ? listJson(records) : listTable(records));
+      if (records.length === 0 && command.numberWithoutPlus !== undefined) {
+        io.err(`${printable(numberHint(command.numberWithoutPlus, filters.number ?? ''))}\n`);
+      }
       const walkedDays = !filters.number && !filters.agent && !filters.batch;
       if (records.length === 0 && walkedDays && !filters.since && !command.json) {
         io.err(
@@ -105,8 +121,12 @@ export async function runCalls(argv: readonly string[], io: CallsIo): Promise<nu
     target = resolveTarget(io.env, command.target);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`error: ${error.message}\n\n${USAGE}\n`);
+    io.err(usageLine(CALLS_COMMAND, error.message));
     return EXIT.usage;
+  }
+  if (command.json) {
+    const note = npmHeaderNote(io.env, 'calls');
+    if (note) io.err(note);
   }
   const client = new DynamoDBClient(target.client);
   try {

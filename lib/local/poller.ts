@@ -9,7 +9,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ConsumerHandler } from '../consumer';
 import { toSqsRecord } from './sqs-event';
 
@@ -23,6 +23,17 @@ export interface QueuePoller {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** maxReceiveCount of a queue's RedrivePolicy attribute (JSON), if it has one. */
+function maxReceivesOf(policy: string | undefined): number | undefined {
+  if (!policy) return undefined;
+  try {
+    const count = Number((JSON.parse(policy) as { maxReceiveCount?: unknown }).maxReceiveCount);
+    return Number.isInteger(count) && count > 0 ? count : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startQueuePoller({
   sqs,
   queueUrl,
@@ -30,6 +41,7 @@ export async function startQueuePoller({
   batchSize = 10,
   waitSeconds = 1,
   onError = (error: unknown) => console.error('consumer poll failed:', (error as Error).message),
+  onDeadLetter,
 }: {
   sqs: SQSClient;
   queueUrl: string;
@@ -37,11 +49,17 @@ export async function startQueuePoller({
   batchSize?: number;
   waitSeconds?: number;
   onError?: (error: unknown) => void;
+  /**
+   * A message failed its last receive: SQS moves it to the dead-letter queue (the queue's
+   * RedrivePolicy) instead of delivering it again.
+   */
+  onDeadLetter?: (record: SQSRecord, receives: number) => void;
 }): Promise<QueuePoller> {
   const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'RedrivePolicy'] }),
   );
   const queueArn = Attributes?.QueueArn ?? queueUrl;
+  const maxReceiveCount = maxReceivesOf(Attributes?.RedrivePolicy);
   let running = true;
   const abort = new AbortController();
 
@@ -66,6 +84,12 @@ export async function startQueuePoller({
       // A thrown handler fails the whole batch, as on Lambda.
       onError(error);
       failed = new Set(records.map((r) => r.messageId));
+    }
+    if (onDeadLetter && maxReceiveCount !== undefined) {
+      for (const record of records) {
+        const receives = Number(record.attributes.ApproximateReceiveCount);
+        if (failed.has(record.messageId) && receives >= maxReceiveCount) onDeadLetter(record, receives);
+      }
     }
     const done = records.filter((r) => !failed.has(r.messageId));
     if (done.length > 0) {

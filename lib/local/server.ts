@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES } from '../envelope';
 import type { WebhookHandler } from '../ingress';
 import { printable } from '../printable';
 import { toHttpApiEvent } from './api-gateway';
+import { noRouteReason, shownPath } from './not-found';
 import { routeMatcher } from './routes';
 
 /**
@@ -94,9 +95,14 @@ export function createLocalServer({
     const rawPath = query < 0 ? target : target.slice(0, query);
     const found = matcher.match(method, rawPath);
     if (found === null) {
-      // The real path is not logged: a mistyped webhook URL may still carry a secret.
-      log(`${method} (no such route) 404`);
-      return sendJson(response, 404, { message: 'Not Found' });
+      // The path as far as it cannot hold a secret, the route meant, every route (lib/local/not-found.ts).
+      const path = shownPath(rawPath);
+      const reason = noRouteReason(rawPath, routes);
+      log(`${method} ${path} 404 (${reason})`);
+      return sendJson(response, 404, {
+        message: 'Not Found',
+        error: `${printable(method)} ${path}: ${reason}`,
+      });
     }
     if (found === 'method-not-allowed') {
       log(`${method} (wrong method) 405`);

@@ -20,6 +20,7 @@ import type { ConsumerDeps } from '../consumer';
 import { printable } from '../printable';
 import { PROVIDERS } from '../providers/list';
 import type { LocalSecrets } from '../providers/types';
+import { deadLetterLine } from './dead-letters';
 import {
   type Emulator,
   ensureQueues,
@@ -39,6 +40,7 @@ import { createLocalPipeline, type LocalPipeline } from './pipeline';
 import { type QueuePoller, startQueuePoller } from './poller';
 import { loadProviderRoutes, type ProviderRoute } from './routes';
 import { close, createLocalServer, listen } from './server';
+import { removeStackFile, writeStackFile } from './stack-file';
 
 export interface LocalStackOptions {
   port?: number;
@@ -47,11 +49,15 @@ export interface LocalStackOptions {
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** `npm start`: write `<dataDir>/stack.json` before `ready:` for the CLIs, remove it on stop. */
+  stackFile?: boolean;
 }
 
 export interface LocalStack {
   url: string;
   port: number;
+  /** Where its SQS and DynamoDB are (embedded or named by AWS_ENDPOINT_URL_*). */
+  endpoints: { sqs: string; dynamo: string };
   pipeline: LocalPipeline;
   sqs: SQSClient;
   dynamo: DynamoDBClient;
@@ -208,7 +214,7 @@ function printWebhookUrls(
   }
   if (hints.length > 0)
     log(['try (signed requests: npm run -s sign prints the curl, sh runs it):', ...hints].join('\n'));
-  log('query: npm run calls -- list   (see npm run calls -- --help)');
+  log('query: npm run -s calls -- list   (see npm run -s calls -- --help)');
 }
 
 /** One line per processed delivery; never its body, and its provider values escaped (lib/printable.ts). */
@@ -356,6 +362,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       waitSeconds: POLL_WAIT_SECONDS,
       onError: (error) =>
         log(`consumer: polling failed (${printable(String((error as Error)?.message))}); retrying`),
+      onDeadLetter: (record, receives) => log(deadLetterLine(record, receives, LOCAL_NAMES.deadLetterQueue)),
     });
     undo.push(() => poller.stop());
 
@@ -388,18 +395,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log(`PUBLIC_BASE_URL ${publicBaseUrl}: signed URLs (Twilio, Plivo) are checked against it`);
     const signEnv = env.PUBLIC_BASE_URL || actualPort === DEFAULT_HTTP_PORT ? '' : `PORT=${actualPort} `;
     printWebhookUrls(log, publicBaseUrl, routes, secrets, signEnv);
+    const endpoints = {
+      sqs: sqsEndpoint || sqsEmulator?.endpoint || '',
+      dynamo: dynamoEndpoint || dynamoEmulator?.endpoint || '',
+    };
+    if (options.stackFile) writeStackFile(dataDir, { pid: process.pid, url, ...endpoints });
     log(`ready: call intake listening on ${url}`);
 
     let stopping: Promise<void> | undefined;
     return {
       url,
       port: actualPort,
+      endpoints,
       pipeline,
       sqs,
       dynamo,
       drain: (timeoutMs) => poller.drain(timeoutMs),
       stop() {
         stopping ??= (async () => {
+          if (options.stackFile) removeStackFile(dataDir);
           // Requests in progress get their answer; nothing new is accepted.
           await close(server);
           // Whatever is still queued is on disk (or in the SQS named), so no drain: the batch in

@@ -3,12 +3,13 @@
  * lib/ops/redrive.ts and lib/ops/replay.ts. Each returns the process exit code; scripts/ only call
  * them, so tests run the very same commands in-process.
  */
-import { parseArgs } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { didYouMean, parseCommandLine, USAGE_EXIT, UsageError, usageLine, wantsHelp } from '../cli/args';
+import { npmHeaderNote } from '../cli/npm';
 import { printable } from '../printable';
-import { callkaroTimeZone } from '../providers/callkaro/normalize';
 import { normalizers } from '../providers/registry';
 import { buildCallStore } from '../store';
+import { ZONE_SETTINGS } from './preflight';
 import { queueUrlOf, redrive } from './redrive';
 import { type CallKey, findCalls, replayCalls } from './replay';
 import { type OpsTarget, resolveTarget } from './target';
@@ -34,22 +35,30 @@ const TARGET_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const REDRIVE_USAGE = `Usage: npm run redrive -- [--stage <stage>] [--dry-run] [--max <n>] [--json]
+const REDRIVE_USAGE = `Usage: npm run -s redrive -- [--stage <stage>] [--dry-run] [--max <n>] [--json]
 
 Moves dead-lettered deliveries back to the deliveries queue (receive → send → delete, 10 at a time).
   --stage <stage>   deployed stage: queues call-intake-<stage>-deliveries(-dlq), AWS credentials as usual
-                    (without it: the local stack, SQS_PORT or AWS_ENDPOINT_URL_SQS, default :9324)
+                    (without it: the running npm start's queues, found in .local/stack.json;
+                    SQS_PORT or AWS_ENDPOINT_URL_SQS to name others; default :9324)
+  --region <region> AWS region for --stage
   --dry-run         only count the dead-lettered messages
   --max <n>         stop after n messages (default 10000)
   --queue, --dlq    other queue names
+  --json            the result as one JSON object on stdout
+  -h, --help        this text
+
+Progress goes to stderr when it is a terminal. Exit status: 0 ok, 1 failed, 2 bad arguments.
 `;
 
-const REPLAY_USAGE = `Usage: npm run replay -- [--stage <stage>] [--provider <p>] [--since <t>] [--until <t>]
-                         [--call <provider>:<callId> ...] [--dry-run] [--json]
+const REPLAY_USAGE = `Usage: npm run -s replay -- [--stage <stage>] [--provider <p>] [--since <t>] [--until <t>]
+                            [--call <provider>:<callId> ...] [--dry-run] [--json]
 
 Rebuilds call records from their stored raw deliveries with the current normalizers (idempotent).
   --stage <stage>    deployed stage: table call-intake-<stage>-calls, AWS credentials as usual
-                     (without it: the local stack, DYNAMODB_PORT or AWS_ENDPOINT_URL_DYNAMODB, default :8000)
+                     (without it: the running npm start's table, found in .local/stack.json;
+                     DYNAMODB_PORT or AWS_ENDPOINT_URL_DYNAMODB to name another; default :8000)
+  --region <region>  AWS region for --stage
   --provider <p>     only this provider's calls
   --since, --until   arrival time range (when the call's first delivery was received), ISO time or
                      YYYY-MM-DD; default: from the day before the table was created until tomorrow,
@@ -57,6 +66,12 @@ Rebuilds call records from their stored raw deliveries with the current normaliz
   --call <p>:<id>    just this call (repeatable)
   --dry-run          show what would change (field: old → new) and write nothing
   --table <name>     another table name
+  --json             the result as one JSON object on stdout
+  -h, --help         this text
+
+Zone-less provider times are read in the zone of ${ZONE_SETTINGS.map((z) => z.variable).join(', ')}
+(as deployed: export the same values). Progress goes to stderr when it is a terminal.
+Exit status: 0 ok, 1 a call failed or the table is unreachable, 2 bad arguments.
 `;
 
 const codeOf = (error: unknown): string | undefined => {
@@ -88,26 +103,45 @@ export function describeOpsFailure(
   return `${action} on ${target.describe(service)} failed: ${(error as Error)?.message ?? String(error)}`;
 }
 
-const fail = (io: CommandIo, message: string, usage: string): number => {
-  writeLine(io.stderr, `error: ${message}`);
-  io.stderr.write(`\n${usage}\n`);
-  return 2;
+/** A bad argument: one line saying what is wrong and where the usage is, exit 2. */
+const fail = (io: CommandIo, message: string, command: 'redrive' | 'replay'): number => {
+  io.stderr.write(usageLine(`npm run -s ${command} --`, message));
+  return USAGE_EXIT;
 };
 
+/** With --json under `npm run` without -s: say why stdout is not JSON alone. */
+const noteNpmHeader = (io: CommandIo, json: boolean, script: string) => {
+  const note = json ? npmHeaderNote(io.env, script) : null;
+  if (note) io.stderr.write(note);
+};
+
+/** The zone settings that apply to the providers replayed (all of them when none is named). */
+export function zoneLines(
+  providers: readonly string[] | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] {
+  return ZONE_SETTINGS.filter(({ provider }) => !providers || providers.includes(provider)).map(
+    ({ provider, variable, default: fallback }) =>
+      `${provider} times read in ${env[variable] || fallback} (${variable}; use the deployed value)`,
+  );
+}
+
 export async function redriveCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.stdout.write(REDRIVE_USAGE);
+    return 0;
+  }
   let values: ReturnType<typeof parseRedrive>['values'];
   try {
     ({ values } = parseRedrive(argv));
   } catch (error) {
-    return fail(io, (error as Error).message, REDRIVE_USAGE);
-  }
-  if (values.help) {
-    io.stdout.write(REDRIVE_USAGE);
-    return 0;
+    if (!(error instanceof UsageError)) throw error;
+    return fail(io, error.message, 'redrive');
   }
   const maxMessages = values.max === undefined ? undefined : Number(values.max);
   if (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0))
-    return fail(io, '--max must be a positive whole number', REDRIVE_USAGE);
+    return fail(io, `--max ${values.max}: a positive whole number`, 'redrive');
+  noteNpmHeader(io, values.json, 'redrive');
   const target = resolveTarget(
     { stage: values.stage, region: values.region, queue: values.queue, deadLetterQueue: values.dlq },
     io.env,
@@ -160,31 +194,21 @@ export async function redriveCommand(argv: readonly string[], io: CommandIo = pr
 }
 
 const parseRedrive = (argv: readonly string[]) =>
-  parseArgs({
-    args: [...argv],
-    options: {
-      ...TARGET_OPTIONS,
-      max: { type: 'string' },
-      queue: { type: 'string' },
-      dlq: { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
+  parseCommandLine(argv, {
+    ...TARGET_OPTIONS,
+    max: { type: 'string' },
+    queue: { type: 'string' },
+    dlq: { type: 'string' },
   });
 
 const parseReplay = (argv: readonly string[]) =>
-  parseArgs({
-    args: [...argv],
-    options: {
-      ...TARGET_OPTIONS,
-      table: { type: 'string' },
-      provider: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      call: { type: 'string', multiple: true },
-    },
-    strict: true,
-    allowPositionals: false,
+  parseCommandLine(argv, {
+    ...TARGET_OPTIONS,
+    table: { type: 'string' },
+    provider: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    call: { type: 'string', multiple: true },
   });
 
 const DAY_MS = 86_400_000;
@@ -196,12 +220,12 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
   let calls: CallKey[] | undefined;
   let since: Date | undefined;
   let until: Date;
+  if (wantsHelp(argv)) {
+    io.stdout.write(REPLAY_USAGE);
+    return 0;
+  }
   try {
     ({ values } = parseReplay(argv));
-    if (values.help) {
-      io.stdout.write(REPLAY_USAGE);
-      return 0;
-    }
     if (values.call && (values.provider || values.since || values.until))
       throw new Error('--call selects calls by key; it cannot be combined with --provider/--since/--until');
     calls = values.call?.map((text) => {
@@ -211,8 +235,12 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
       return { provider: text.slice(0, colon), callId: text.slice(colon + 1) };
     });
     for (const provider of [values.provider, ...(calls ?? []).map((c) => c.provider)]) {
-      if (provider !== undefined && !normalizers[provider])
-        throw new Error(`unknown provider ${provider} (known: ${Object.keys(normalizers).join(', ')})`);
+      if (provider !== undefined && !Object.hasOwn(normalizers, provider)) {
+        const known = Object.keys(normalizers);
+        throw new Error(
+          `unknown provider ${provider}${didYouMean(provider, known)}; known: ${known.join(', ')}`,
+        );
+      }
     }
     since = values.since === undefined ? undefined : parseTime(values.since, '--since');
     until =
@@ -221,8 +249,14 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
         : parseTime(values.until, '--until', { endOfDay: true });
     if (since && since > until) throw new Error('--since is after --until');
   } catch (error) {
-    return fail(io, (error as Error).message, REPLAY_USAGE);
+    return fail(io, (error as Error).message, 'replay');
   }
+  noteNpmHeader(io, values.json, 'replay');
+  const replayedProviders = calls
+    ? [...new Set(calls.map((call) => call.provider))]
+    : values.provider === undefined
+      ? undefined
+      : [values.provider];
 
   const target = resolveTarget({ stage: values.stage, region: values.region, table: values.table }, io.env);
   const dynamo = target.dynamo();
@@ -241,10 +275,7 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
         `${target.describe('DynamoDB')}: table ${target.names.table}, ` +
           `${values.provider ?? 'all providers'}, arrival times ${since.toISOString()} … ${until.toISOString()}`,
       );
-      writeLine(
-        io.stderr,
-        `CallKaro times read in ${callkaroTimeZone} (CALLKARO_TIMEZONE; use the deployed value)`,
-      );
+      for (const line of zoneLines(replayedProviders)) writeLine(io.stderr, line);
       const finding = progressBar('finding calls', io.stderr);
       calls = await findCalls(
         store,
@@ -254,6 +285,7 @@ export async function replayCommand(argv: readonly string[], io: CommandIo = pro
       finding.finish();
     } else {
       writeLine(io.stderr, `${target.describe('DynamoDB')}: table ${target.names.table}`);
+      for (const line of zoneLines(replayedProviders)) writeLine(io.stderr, line);
     }
 
     const replaying = progressBar(dryRun ? 'checking' : 'replaying', io.stderr);

@@ -4,11 +4,21 @@
  * variable, not a stack trace from deep inside an import.
  */
 import { IANAZone } from 'luxon';
+import { PROVIDERS } from '../providers/list';
+
+/** Every provider's zone setting (CALLKARO_TIMEZONE, PLIVO_TIMEZONE, …): name and default. */
+export const ZONE_SETTINGS = PROVIDERS.flatMap(({ name, consumerSettings }) =>
+  consumerSettings
+    .filter((setting) => setting.env.endsWith('_TIMEZONE'))
+    .map((setting) => ({ provider: name, variable: setting.env, default: setting.default })),
+);
 
 export function environmentProblem(env: Readonly<Record<string, string | undefined>>): string | null {
-  const zone = env.CALLKARO_TIMEZONE;
-  if (zone && !IANAZone.isValidZone(zone)) {
-    return `CALLKARO_TIMEZONE=${zone} is not an IANA time zone name (e.g. Asia/Kolkata, UTC): fix or unset it`;
+  for (const { variable } of ZONE_SETTINGS) {
+    const zone = env[variable];
+    if (zone && !IANAZone.isValidZone(zone)) {
+      return `${variable}=${zone} is not an IANA time zone name (e.g. Asia/Kolkata, UTC): fix or unset it`;
+    }
   }
   return null;
 }

@@ -8,31 +8,22 @@ export interface ProgressBar {
 }
 
 /**
- * `label [########------------]  12/40` on one rewritten line when `stream` is a terminal;
- * elsewhere (CI, pipes) a plain line at every tenth of the way, so logs stay readable.
+ * `label [########------------]  12/40` on one rewritten line when `stream` is a terminal; nothing
+ * elsewhere (CI, pipes, a log file), where a bar's lines would only bury the result.
  */
 export function progressBar(
   label: string,
   stream: NodeJS.WriteStream = process.stderr,
   width = 30,
 ): ProgressBar {
-  let lastTenth = -1;
   let drawn = false;
   return {
     update(done, total) {
+      if (!stream.isTTY) return;
       const ratio = total === 0 ? 1 : Math.min(1, done / total);
       const filled = Math.round(ratio * width);
-      const line = `${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`;
-      if (stream.isTTY) {
-        stream.write(`\r${line}`);
-        drawn = true;
-        return;
-      }
-      const tenth = Math.floor(ratio * 10);
-      if (tenth !== lastTenth) {
-        lastTenth = tenth;
-        stream.write(`${line}\n`);
-      }
+      stream.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`);
+      drawn = true;
     },
     finish() {
       if (drawn) stream.write('\n');

@@ -61,6 +61,14 @@ export function localBasicAuth(
 ): LocalWebhookSetup {
   return {
     secret(env) {
+      // Half a pair is a mistake, not a wish for the other half's dev default.
+      for (const [set, unset] of [
+        [userVariable, passVariable],
+        [passVariable, userVariable],
+      ] as const) {
+        if (env[set] && !env[unset])
+          throw new Error(`${set} is set but ${unset} is not: set both (or neither, for the dev defaults)`);
+      }
       const user = env[userVariable] || devUser;
       const pass = env[passVariable] || 'dev-password';
       if (user.includes(':')) throw new Error(`${userVariable} cannot contain ":"`);

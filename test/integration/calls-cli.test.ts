@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListFilters } from '../../lib/calls/args';
 import { type CallReader, getCall, getRawDeliveries, listCalls } from '../../lib/calls/query';
-import { runCalls } from '../../lib/calls/run';
+import { numberHint, runCalls } from '../../lib/calls/run';
 import { normalizers } from '../../lib/providers/registry';
 import type { CallRecord, Outcome } from '../../lib/record';
 import { buildCallStore } from '../../lib/store';
@@ -241,17 +241,54 @@ describe('npm run calls', () => {
     expect(raw.err).toMatch(/no deliveries stored for callkaro call no-such-call/);
   });
 
-  it('exits 2 with the usage on stderr for bad arguments', async () => {
+  it('exits 2 with one line on stderr for bad arguments: what is wrong and where the usage is', async () => {
     // Act
     const bad = await run('list', '--limit', 'lots');
+    const typo = await run('list', '--numbr', '+14155550123');
     const none = await run();
 
     // Assess
-    expect(bad.code).toBe(2);
-    expect(bad.out).toBe('');
-    expect(bad.err).toMatch(/^error: --limit lots: a whole number/);
-    expect(bad.err).toContain('usage: npm run calls -- <command>');
+    expect(bad).toEqual({
+      code: 2,
+      out: '',
+      err: 'error: --limit lots: a whole number from 1 to 100000; see npm run -s calls -- --help\n',
+    });
+    expect(typo).toEqual({
+      code: 2,
+      out: '',
+      err: 'error: unknown option --numbr (did you mean --number?); see npm run -s calls -- --help\n',
+    });
     expect(none.code).toBe(2);
+    expect(none.err).toBe('error: no command given: one of get, raw, list; see npm run -s calls -- --help\n');
+  });
+
+  it('prints the usage on stdout for --help, exit 0', async () => {
+    // Act
+    const help = await run('--help');
+
+    // Assess
+    expect(help.code).toBe(0);
+    expect(help.err).toBe('');
+    expect(help.out).toMatch(/^usage: npm run -s calls -- <command> \[options\]\n/);
+  });
+
+  it('says on stderr that E.164 needs the + and country code when a number without + finds nothing', async () => {
+    // Act
+    const bare = await run('list', '--number', '4155550123', '--table', stack.tableName, '--json');
+    const found = await run('list', '--number', ALICE.slice(1), '--table', stack.tableName, '--json');
+
+    // Assess
+    expect(bare).toEqual({
+      code: 0,
+      out: '[]\n',
+      err: '(--number 4155550123 is not an E.164 number: searched for exactly that text; E.164 is + and the country code, then the number: +1… for the US and Canada, +91… for India)\n',
+    });
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.out).length).toBeGreaterThan(0);
+    expect(found.err).toBe('');
+    expect(numberHint('919876543210', '+919876543210')).toBe(
+      '(--number 919876543210 has no +: searched for +919876543210; E.164 is + and the country code, then the number: +1… for the US and Canada, +91… for India)',
+    );
   });
 
   it('exits 1 saying what to do when the table or DynamoDB is not there', async () => {

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createConsumerHandler } from '../../lib/consumer';
 import { decodeEnvelope } from '../../lib/envelope';
 import { createWebhookHandler } from '../../lib/ingress';
+import { deadLetterLine } from '../../lib/local/dead-letters';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/emulators';
 import { type QueuePoller, startQueuePoller } from '../../lib/local/poller';
 import { callkaroIngress } from '../../lib/providers/callkaro/ingress';
@@ -48,13 +49,18 @@ async function stackFor(options: Parameters<typeof startTestStack>[0] = {}): Pro
   return stack;
 }
 
-async function pollerFor(stack: TestStack, consumer: TestStack['consumer']): Promise<QueuePoller> {
+async function pollerFor(
+  stack: TestStack,
+  consumer: TestStack['consumer'],
+  onDeadLetter?: Parameters<typeof startQueuePoller>[0]['onDeadLetter'],
+): Promise<QueuePoller> {
   const poller = await startQueuePoller({
     sqs: stack.sqs,
     queueUrl: stack.queueUrls.queueUrl,
     consumer,
     waitSeconds: 0,
     onError: () => {},
+    onDeadLetter,
   });
   cleanup.push(() => poller.stop());
   return poller;
@@ -239,8 +245,12 @@ describe('DynamoDB faults at the consumer', () => {
     const acknowledged = await acknowledgedDeliveries(stack, calls);
     let parked: Awaited<ReturnType<typeof receiveAny>> = [];
 
+    const deadLetterLines: string[] = [];
+
     // Act
-    await pollerFor(stack, consumer.handler);
+    await pollerFor(stack, consumer.handler, (record, receives) =>
+      deadLetterLines.push(deadLetterLine(record, receives, 'the-dlq')),
+    );
     await eventually('the poison message is in the DLQ', async () => {
       parked = await receiveAny(stack.sqs, stack.queueUrls.deadLetterQueueUrl);
       return parked.length > 0;
@@ -252,6 +262,10 @@ describe('DynamoDB faults at the consumer', () => {
       b.records.filter((r) => callIdOf(r.body) === 'poison').map((r) => r.attributes.ApproximateReceiveCount),
     );
     expect(poisonReceipts).toEqual(['1', '2', '3']);
+    // The local stack's log: one line for the dead letter, on its last failed receive.
+    expect(deadLetterLines).toEqual([
+      `consumer: callkaro call_ended poison, delivery ${acknowledged.get('poison')?.[0]} failed 3 times: dead-lettered to the-dlq; fix the cause, then npm run -s redrive`,
+    ]);
     expect(await stack.store.getRecord('callkaro', 'poison')).toBeNull();
     expect(await stack.store.loadDeliveries('callkaro', 'poison')).toEqual([]);
     for (const callId of calls.filter((c) => c !== 'poison')) {

@@ -54,7 +54,7 @@ afterEach(async () => {
   logs.length = 0;
 });
 /** The consumer's log lines for messages it could not process. */
-const failures = () => logs.filter((line) => /^consumer: message \S+ failed/.test(line));
+const failures = () => logs.filter((line) => /^consumer: message \S+ failed \(/.test(line));
 
 const receiveAll = async (stack: LocalStack, queueUrl: string) => {
   const { Messages = [] } = await stack.sqs.send(
@@ -207,6 +207,12 @@ describe('npm start: the local stack', () => {
     // Assess
     expect(failures()).toHaveLength(5);
     expect(await receiveAll(stack, queueUrl)).toEqual([]);
+    // One line for the dead letter, on its fifth failed receive.
+    expect(logs.filter((line) => line.includes('dead-lettered'))).toEqual([
+      expect.stringMatching(
+        /^consumer: message \S+ failed 5 times: dead-lettered to call-intake-local-deliveries-dlq; fix the cause, then npm run -s redrive$/,
+      ),
+    ]);
   }, 60_000);
 
   it('queues once what an earlier version saved in pending.json and dlq.json, then removes them', async () => {
@@ -420,7 +426,7 @@ describe('npm start: the local stack', () => {
 
     // Assess
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toEqual({ message: 'Not Found' });
+    expect(await unknown.json()).toMatchObject({ message: 'Not Found' });
     expect(noToken.status).toBe(404);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');

@@ -123,12 +123,13 @@ describe('npm run redrive', () => {
     const { stdout } = await promisify(execFile)(
       'npx',
       ['tsx', 'scripts/redrive.ts', '--dry-run', ...queueArgs(stack)],
-      { env: { ...process.env, AWS_ENDPOINT_URL_SQS: stack.sqsEmulator.endpoint }, timeout: 30_000 },
+      { env: { ...process.env, AWS_ENDPOINT_URL_SQS: stack.sqsEmulator.endpoint }, timeout: 90_000 },
     );
 
     // Assess
     expect(stdout).toMatch(/: 1 message\(s\) would be moved to deliveries-\d+/);
-  });
+    // npx + tsx start-up alone took over 30 s in a full npm test on a shared 2-core machine.
+  }, 90_000);
 });
 
 describe('npm run replay', () => {
@@ -173,7 +174,12 @@ describe('npm run replay', () => {
         '',
       ].join('\n'),
     );
-    expect(dryRun.stderr).toMatch(/finding calls \[#+\] 8\/8/);
+    // stderr is not a terminal here: the lines that say where and what, no progress bar.
+    expect(dryRun.stderr).not.toContain('finding calls');
+    expect(dryRun.stderr.split('\n')).toContain(
+      'callkaro times read in Asia/Kolkata (CALLKARO_TIMEZONE; use the deployed value)',
+    );
+    expect(dryRun.stderr).not.toContain('plivo times');
     expect(afterDryRun).toEqual({ ...good, record: corrupted, version: good.version + 1 });
 
     expect(repair.code).toBe(0);
@@ -256,12 +262,34 @@ describe('npm run replay', () => {
       run(replayCommand, stack, ['--call', 'bandwidth:x', '--since', '2025-01-01']),
       run(redriveCommand, stack, ['--max', '0']),
       run(redriveCommand, stack, ['--unknown']),
+      run(replayCommand, stack, ['--dryrun']),
+      run(replayCommand, stack, ['--provider', 'twillio']),
     ]);
 
-    // Assess
+    // Assess: one line each, what is wrong and where the usage is; nothing on stdout
     for (const result of results) {
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^error: /);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^error: [^\n]+; see npm run -s (replay|redrive) -- --help\n$/);
     }
+    expect(results[6]?.stderr).toBe(
+      'error: unknown option --dryrun (did you mean --dry-run?); see npm run -s replay -- --help\n',
+    );
+    expect(results[7]?.stderr).toMatch(/^error: unknown provider twillio \(did you mean twilio\?\); known: /);
+  });
+
+  it('prints the usage on stdout for --help, exit 0, even next to a mistake', async () => {
+    // Prepare
+    stack = await startTestStack();
+
+    // Act
+    const replay = await run(replayCommand, stack, ['--help']);
+    const redrive = await run(redriveCommand, stack, ['--bogus', '-h']);
+
+    // Assess
+    expect(replay).toMatchObject({ code: 0, stderr: '' });
+    expect(replay.stdout).toMatch(/^Usage: npm run -s replay -- /);
+    expect(redrive).toMatchObject({ code: 0, stderr: '' });
+    expect(redrive.stdout).toMatch(/^Usage: npm run -s redrive -- /);
   });
 });

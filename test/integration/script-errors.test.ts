@@ -57,6 +57,43 @@ describe('scripts: one-line errors that say what to set', () => {
     },
   );
 
+  it.each([
+    ['start', 'PLIVO_TIMEZONE'],
+    ['replay', 'PLIVO_TIMEZONE'],
+  ])('%s with %s=Mars/Base exits 1 with one line', async (name, variable) => {
+    // Act
+    const { code, stderr } = await runScript(name, [], {
+      [variable]: 'Mars/Base',
+      PORT: '0',
+      SQS_PORT: '0',
+      DYNAMODB_PORT: '0',
+    });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `error: ${variable}=Mars/Base is not an IANA time zone name (e.g. Asia/Kolkata, UTC): fix or unset it\n`,
+    );
+  });
+
+  it('start with half a Basic credential pair exits 1 naming both variables', async () => {
+    // Act
+    const { code, stdout, stderr } = await runScript('start', [], {
+      BANDWIDTH_WEBHOOK_USERNAME: 'me',
+      BANDWIDTH_WEBHOOK_PASSWORD: '',
+      PORT: '0',
+      SQS_PORT: '0',
+      DYNAMODB_PORT: '0',
+    });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'error: BANDWIDTH_WEBHOOK_USERNAME is set but BANDWIDTH_WEBHOOK_PASSWORD is not: set both (or neither, for the dev defaults)\n',
+    );
+  });
+
   it('redrive against a stack on another port says to set SQS_PORT', async () => {
     // Prepare
     const port = await closedPort();

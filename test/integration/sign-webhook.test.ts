@@ -203,23 +203,78 @@ describe.concurrent('npm run sign: a correctly signed request for the local stac
   });
 
   it.for([
-    ['an unknown provider', ['nope', fixturePath('vapi/end-of-call-report.json')]],
-    ['a missing file', ['twilio', 'test/fixtures/twilio/no-such-file.txt']],
+    [
+      'an unknown provider',
+      ['twillio', fixturePath('vapi/end-of-call-report.json')],
+      /^error: unknown provider "twillio" \(did you mean twilio\?\); known: bandwidth, .*; see npm run -s sign -- --help\n$/,
+    ],
+    [
+      'a missing file',
+      ['twilio', 'test/fixtures/twilio/no-such-file.txt'],
+      /^error: cannot read test\/fixtures\/twilio\/no-such-file\.txt \(ENOENT\); see npm run -s sign -- --help\n$/,
+    ],
+    ['no file', ['twilio'], /^error: expected <provider> <body file>; see npm run -s sign -- --help\n$/],
     [
       'an unsupported --algorithm',
       ['twilio', '--algorithm', 'HMAC_SHA512', fixturePath('twilio/status-completed.txt')],
+      /^error: unsupported --algorithm "HMAC_SHA512" \(HMAC_SHA1 or HMAC_SHA256\); see npm run -s sign -- --help\n$/,
     ],
     [
       '--algorithm for another provider',
       ['plivo', '--algorithm', 'HMAC_SHA256', fixturePath('plivo/hangup.txt')],
+      /^error: .*--algorithm.*; see npm run -s sign -- --help\n$/,
     ],
-  ] as const)('prints the usage on stderr and exits 2 for %s', async ([, args], { expect }) => {
+  ] as const)('says what is wrong in one line and exits 2 for %s', async ([, args, message], { expect }) => {
     const failure = await sign(args).then(
       () => null,
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
     expect(failure?.code).toBe(2);
-    expect(failure?.stdout).toBe('');
-    expect(failure?.stderr).toContain('usage: npm run sign -- <');
+    // For `| sh`: the pipe fails with sign's status instead of running nothing and exiting 0.
+    expect(failure?.stdout).toBe('exit 2\n');
+    expect(failure?.stderr).toMatch(message);
+  });
+
+  it('--help prints the usage on stdout, TELNYX_PRIVATE_SEED_HEX included, exit 0', async ({ expect }) => {
+    const { stdout, stderr } = await sign(['--help']);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^usage: npm run -s sign -- <provider> <body file> \| sh\n/);
+    expect(stdout).toContain('TELNYX_PRIVATE_SEED_HEX');
+  });
+
+  /** `<sign …> | sh` as a shell runs the pipe: the exit status is sh's. */
+  const pipeToSh = (args: readonly string[], env: Record<string, string>) =>
+    run('sh', ['-c', `"$0" scripts/sign-webhook.ts "$@" | sh`, TSX, ...args], {
+      cwd: ROOT,
+      env: { ...BARE_ENV, ...env },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it('| sh exits non-zero when the stack refuses the request (401) or sign fails', async ({ expect }) => {
+    // Act
+    const refused = await pipeToSh(['twilio', fixturePath('twilio/status-completed.txt')], {
+      PORT: String(stack.port),
+      TWILIO_AUTH_TOKEN: 'not-the-stack-token',
+    });
+    const halfCredentials = await pipeToSh(['bandwidth', fixturePath('bandwidth/hangup.json')], {
+      PORT: String(stack.port),
+      BANDWIDTH_WEBHOOK_USERNAME: 'me',
+    });
+    const accepted = await pipeToSh(['twilio', fixturePath('twilio/status-completed.txt')], {
+      PORT: String(stack.port),
+    });
+
+    // Assess
+    expect(refused.code).toBe(22);
+    expect(refused.stdout.trim().split('\n').at(-1)).toBe('HTTP 401');
+    expect(halfCredentials.code).toBe(1);
+    expect(halfCredentials.stdout).toBe('');
+    expect(halfCredentials.stderr).toBe(
+      'error: BANDWIDTH_WEBHOOK_USERNAME is set but BANDWIDTH_WEBHOOK_PASSWORD is not: set both (or neither, for the dev defaults)\n',
+    );
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout.trim().split('\n').at(-1)).toBe('HTTP 200');
   });
 });

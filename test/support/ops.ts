@@ -17,7 +17,7 @@ export async function runOpsCommand(
         return true;
       },
     },
-    // Not a terminal: the progress bar prints plain lines, as in CI.
+    // Not a terminal, as in CI: no progress bar.
     stderr: Object.assign(Object.create(process.stderr), {
       isTTY: false,
       write: (chunk: string | Uint8Array) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCallsArgs, parseTimeBound, UsageError } from '../../lib/calls/args';
 import { resolveTarget } from '../../lib/calls/target';
 
-const PROVIDERS = ['bandwidth', 'callkaro'];
+const PROVIDERS = ['bandwidth', 'callkaro', 'twilio'];
 const parse = (...argv: string[]) => parseCallsArgs(argv, PROVIDERS);
 
 describe('calls arguments', () => {
@@ -61,6 +61,7 @@ describe('calls arguments', () => {
         until: { key: '2025-12-19T10:31:07.000Z', instant: Date.UTC(2025, 11, 19, 10, 31, 7) },
         limit: 5,
       },
+      numberWithoutPlus: '919876543210',
     });
   });
 
@@ -76,6 +77,8 @@ describe('calls arguments', () => {
     // Act & Assess
     expect(parse('-h')).toEqual({ command: 'help' });
     expect(parse('list', '--help')).toEqual({ command: 'help' });
+    // Help wins over a mistake on the same line.
+    expect(parse('list', '--numbr', '--help')).toEqual({ command: 'help' });
   });
 
   it.each([
@@ -85,11 +88,15 @@ describe('calls arguments', () => {
     [['get', 'callkaro', 'a', 'b'], /get takes <provider> <callId>/],
     [['get', 'acme', 'a'], /unknown provider acme/],
     [['raw', 'callkaro', 'a', '--number', '+1'], /--number is a list option/],
-    [['list', '--bogus'], /Unknown option '--bogus'/],
+    [['list', '--bogus'], /^unknown option --bogus$/],
+    [['list', '--numbr', '+1'], /^unknown option --numbr \(did you mean --number\?\)$/],
+    [['lsit'], /^unknown command lsit \(did you mean list\?\); commands: get, raw, list$/],
+    [['get', 'twillio', 'a'], /^unknown provider twillio \(did you mean twilio\?\); known: /],
     [['list', 'extra'], /list takes no operands/],
     [['list', '--limit', '0'], /--limit 0/],
     [['list', '--limit', '2.5'], /--limit 2.5/],
-    [['list', '--limit'], /argument missing/],
+    [['list', '--limit'], /^--limit needs a value$/],
+    [['list', '--number', '--json'], /^--number needs a value$/],
     [['list', '--outcome', 'answered'], /--outcome answered: one of completed/],
     [['list', '--provider', 'acme'], /unknown provider acme/],
     [['list', '--since', 'yesterday'], /--since yesterday: expected an ISO date/],
@@ -97,7 +104,7 @@ describe('calls arguments', () => {
     [['list', '--since', '2025-12-19', '--until', '2025-12-18'], /--since is after --until/],
     [['list', '--agent', ''], /--agent is empty/],
     [['list', '--stage', 'prod/x'], /--stage prod\/x/],
-    [['list', '--json=yes'], /--json/],
+    [['list', '--json=yes'], /^--json takes no value$/],
   ])('rejects %j', (argv, message) => {
     // Act & Assess
     expect(() => parse(...argv)).toThrow(UsageError);
