@@ -6,6 +6,7 @@
  *   pk = CALL#<provider>#<callId>  sk = PART#<id>#<n>                    overflow of a large raw body
  *   pk = CALL#<provider>#<callId>  sk = SIDE#<receivedAt>#<id>           any other event of the call, kept raw
  *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<receivedAt>#<id>       a delivery about no call
+ *   pk = RECONCILE#<provider>      sk = WINDOW                           the reconciler's last completed window
  *
  * DELIVERY# < PART# < RECORD < SIDE#: one Query from DELIVERY# to RECORD reads exactly what a
  * rebuild needs (record-event deliveries, their parts, the stored record) and never a side event.
@@ -38,6 +39,9 @@ export const DELIVERY_PREFIX = 'DELIVERY#';
 /** Events that cannot change the record (ProviderNormalizer.recordEvents): outside a rebuild's range. */
 export const SIDE_PREFIX = 'SIDE#';
 export const PART_PREFIX = 'PART#';
+/** Reconciliation bookkeeping (lib/reconcile.ts): no index keys, so no list or replay sees it. */
+export const reconcilePk = (provider: string) => `RECONCILE#${provider}`;
+export const RECONCILE_SK = 'WINDOW';
 export const callPk = (provider: string, callId: string) => `CALL#${provider}#${callId}`;
 export const deliveryPk = (delivery: Pick<Delivery, 'provider' | 'callId' | 'deliveryId'>) =>
   delivery.callId === null
