@@ -40,8 +40,8 @@ const field = (value: JsonObject, key: string): string | null => {
   return typeof v === 'string' && v !== '' ? v : null;
 };
 
-/** The SDK's serialization of a date filter: whole seconds, `YYYY-MM-DDTHH:mm:ssZ` (reconcile-apis.md §1). */
-const twilioTime = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
+const DAY_MS = 86_400_000;
+const utcDay = (date: Date) => date.toISOString().slice(0, 10);
 
 async function* walk(client: ApiClient, accountSid: string, firstQuery: string): AsyncIterable<JsonObject[]> {
   const prefix = `/2010-04-01/Accounts/${accountSid}/Calls.json`;
@@ -104,14 +104,25 @@ export const twilioApi: ProviderApi<TwilioApiCredentials> = {
     `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
 
   async *listCalls(client, { accountSid }, window: CallWindow) {
-    const range = (name: string, since: Date) =>
-      `${encodeURIComponent(`${name}>`)}=${twilioTime(since)}&${encodeURIComponent(`${name}<`)}=${twilioTime(window.until)}`;
-    for await (const page of walk(client, accountSid, range('EndTime', window.since)))
-      yield page.map(toApiCall);
+    // Twilio documents these filters as UTC dates (`YYYY-MM-DD`) and the anchors send dates only
+    // (reconcile-apis.md §1): whole days are asked for and the window is cut out here, so the
+    // listing is right whether or not Twilio honours a time part.
+    const days = (name: string, since: Date) =>
+      `${encodeURIComponent(`${name}>`)}=${utcDay(since)}&${encodeURIComponent(`${name}<`)}=${utcDay(new Date(window.until.getTime() + DAY_MS))}`;
+    const inWindow = (since: Date) => (time: string | null) => {
+      const at = time === null ? Number.NaN : Date.parse(parseRfc2822Instant(time) ?? '');
+      return at >= since.getTime() && at < window.until.getTime();
+    };
+    const endedIn = inWindow(window.since);
+    for await (const page of walk(client, accountSid, days('EndTime', window.since)))
+      yield page.filter((call) => endedIn(field(call, 'end_time'))).map(toApiCall);
     // Busy, failed, no-answer and canceled calls may have no end time: found by their start.
     const startSince = new Date(window.since.getTime() - START_LOOKBACK_MS);
-    for await (const page of walk(client, accountSid, range('StartTime', startSince)))
-      yield page.filter((call) => field(call, 'end_time') === null).map(toApiCall);
+    const startedIn = inWindow(startSince);
+    for await (const page of walk(client, accountSid, days('StartTime', startSince)))
+      yield page
+        .filter((call) => field(call, 'end_time') === null && startedIn(field(call, 'start_time')))
+        .map(toApiCall);
   },
 
   toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
