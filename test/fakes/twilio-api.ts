@@ -167,6 +167,8 @@ export async function startTwilioFake(
   credentials: TwilioFakeCredentials = TWILIO_FAKE_CREDENTIALS,
   options: { port?: number } = {},
 ): Promise<TwilioFake> {
+  // A copy: a test may change the fake's credentials (a rotation) without changing the client's.
+  credentials = { ...credentials };
   const fake = { calls, credentials } as TwilioFake;
   const api = await startFakeApi((request) => {
     const match = request.path.match(/^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/);

@@ -96,7 +96,10 @@ describe('Retell → record', () => {
     expect(record).toMatchObject({ callId, outcome: 'completed' });
     expect(record?.details.analysis).toEqual(retellEvent('call-analyzed').call.call_analysis);
     expect(await getRawDeliveries(reader(), 'retell', callId)).toHaveLength(4);
-    const expected = normalizers.retell?.toCallRecord(await stack.store.loadDeliveries('retell', callId));
+    const expected = {
+      ...normalizers.retell?.toCallRecord(await stack.store.loadDeliveries('retell', callId)),
+      sources: ['webhook'],
+    };
     expect(record).toEqual(expected);
   });
 
