@@ -3,6 +3,7 @@
  * least-privilege role and its two alarms (spec §7); without the param, none of them.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,8 +106,10 @@ describe('reconcileProviders=twilio', () => {
     expect(share).toMatchObject({ Threshold: 50, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
-  it('knows the same providers with a list API as the code', async () => {
-    const { API_PROVIDERS } = await import('../../lib/deploy/reconcile.cjs');
+  it('knows the same providers with a list API as the code', () => {
+    const { API_PROVIDERS } = createRequire(import.meta.url)('../../lib/deploy/reconcile.cjs') as {
+      API_PROVIDERS: string[];
+    };
     expect([...API_PROVIDERS].sort()).toEqual([...API_PROVIDER_NAMES].sort());
   });
 });
