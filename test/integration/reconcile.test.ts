@@ -4,13 +4,17 @@
  * calls A and B had their webhooks; C's was never sent; D got only its non-terminal callbacks.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reconcileOnce } from '../../lib/aws-reconcile';
 import { backfillCommand } from '../../lib/backfill';
 import { getCall, getRawDeliveries, listCalls } from '../../lib/calls/query';
 import type { WebhookHandler } from '../../lib/ingress';
 import type { QueuePoller } from '../../lib/local/poller';
 import { replayCalls } from '../../lib/ops/replay';
 import { normalizers } from '../../lib/providers/registry';
+import { twilioApi } from '../../lib/providers/twilio/api';
 import { twilioIngress } from '../../lib/providers/twilio/ingress';
+import { buildEnqueue } from '../../lib/queue';
+import { createReconcileJob } from '../../lib/reconcile-job';
 import {
   rfc2822,
   startTwilioFake,
@@ -230,5 +234,66 @@ describe('npm run backfill against the fake Twilio API', () => {
     });
     expect(code).toBe(2);
     expect(err[0]).toMatch(/^error: callkaro has no list-calls API/);
+  });
+});
+
+describe('the scheduled reconciler', () => {
+  const job = (maxDelayMs = 0) =>
+    createReconcileJob({
+      api: twilioApi,
+      store: stack.store,
+      enqueue: buildEnqueue(stack.sqs, stack.queueUrls.queueUrl),
+      credentials: async () => ({
+        credentials: twilioApi.parseCredentials(TWILIO_FAKE_CREDENTIALS, 'X'),
+        source: 'SSM parameter /call-intake/test/twilio-api',
+      }),
+      baseUrl: fake.url,
+      lookbackMinutes: 240,
+      maxDelayMs,
+    });
+
+  it('recovers the missed calls, emits CallsRecovered and advances its window', async () => {
+    await send(callback(A, 'completed', minute(1)));
+    await poller.drain();
+    const counted: [string, Record<string, string>, number | undefined][] = [];
+    const sink = {
+      count: (...args: (typeof counted)[number]) => counted.push(args),
+      milliseconds: () => {},
+      flush: () => {},
+    };
+    const log = { info: () => {}, error: () => {} } as unknown as Parameters<typeof reconcileOnce>[2];
+
+    const summary = await reconcileOnce(job(), sink, log);
+    await poller.drain();
+
+    expect(summary).toMatchObject({ listed: 4, alreadyRecorded: 1, enqueued: 3, failed: 0, advanced: true });
+    expect(counted).toEqual([['CallsRecovered', { provider: 'twilio' }, 3]]);
+    expect((await stack.store.getReconcileMark('twilio'))?.toISOString()).toBe(summary.until);
+    expect(await getCall(reader(), 'twilio', B)).toMatchObject({ sources: ['api'], outcome: 'completed' });
+  });
+
+  it('a 429 storm or a malformed page stores nothing and leaves the window to the next run', async () => {
+    const mark = new Date(Date.now() - 3_600_000);
+    await stack.store.advanceReconcileMark('twilio', mark);
+    fake.faults.rateLimit = { count: 100, retryAfter: '1' };
+
+    const storm = await job()();
+
+    expect(storm).toMatchObject({ advanced: false, counts: { enqueued: 0 } });
+    expect(storm.error?.name).toBe('ApiRateLimitError');
+    expect(storm.window.since.getTime()).toBe(mark.getTime() - 240 * 60_000);
+    fake.faults.rateLimit = undefined;
+    fake.faults.malformed = '{"calls": [{"sid": ';
+    const malformed = await job()();
+    expect(malformed).toMatchObject({ advanced: false });
+    expect(malformed.error?.name).toBe('ApiResponseError');
+    await poller.drain();
+    expect(await stack.store.getRecord('twilio', C)).toBeNull();
+    expect(await stack.store.getReconcileMark('twilio')).toEqual(mark);
+
+    // The next run lists the same window again, and completes it.
+    const next = await job()();
+    expect(next).toMatchObject({ advanced: true, counts: { enqueued: 4 } });
+    expect(next.window.since).toEqual(storm.window.since);
   });
 });
