@@ -70,6 +70,7 @@ export interface RetellFake extends FakeApi {
 export async function startRetellFake(
   calls: RetellApiCall[] = [],
   apiKey = RETELL_FAKE_API_KEY,
+  options: { port?: number } = {},
 ): Promise<RetellFake> {
   const fake = { calls } as RetellFake;
   const api = await startFakeApi((request): FakeResponse => {
@@ -121,6 +122,6 @@ export async function startRetellFake(
       has_more: more,
       ...(more && { pagination_key: Buffer.from(String(offset + limit)).toString('base64url') }),
     });
-  });
+  }, options);
   return Object.assign(fake, api);
 }

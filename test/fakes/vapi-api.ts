@@ -58,6 +58,7 @@ export interface VapiFake extends FakeApi {
 export async function startVapiFake(
   calls: VapiApiCall[] = [],
   apiKey = VAPI_FAKE_API_KEY,
+  options: { port?: number } = {},
 ): Promise<VapiFake> {
   const fake = { calls } as VapiFake;
   const api = await startFakeApi((request) => {
@@ -83,6 +84,6 @@ export async function startVapiFake(
     }
     selected.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? -1 : 1));
     return json(200, selected.slice(0, limit));
-  });
+  }, options);
   return Object.assign(fake, api);
 }
