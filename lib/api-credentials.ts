@@ -3,7 +3,7 @@
  * deployed in the SSM SecureString `<secretsPath>/<provider>-api`. Errors are one line naming the
  * variable or parameter, and never quote the value.
  */
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ApiCredentialsError, type ProviderApi } from './providers/api';
 import { apiParameterName, baseUrlVariable, credentialsVariable } from './providers/api-registry';
 
@@ -45,6 +45,8 @@ export async function credentialsFromSsm<C>(
   const source = `SSM parameter ${name}`;
   let text: string | undefined;
   try {
+    // Loaded on first use: npm start and backfill without --stage never need the SSM client.
+    const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
     const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
     text = Parameter?.Value;
   } catch (error) {

@@ -22,7 +22,7 @@ import { type ApiClient, ApiCredentialsError, createApiClient, type ProviderApi 
 import { API_PROVIDER_NAMES, credentialsVariable, providerApis } from './providers/api-registry';
 import { PROVIDER_NAMES } from './providers/list';
 import { buildEnqueue } from './queue';
-import { type ReconcileCounts, reconcileWindow } from './reconcile';
+import { type ReconcileCounts, reconcileWindow, summaryLine } from './reconcile';
 import { buildCallStore } from './store';
 
 export interface BackfillIo {
@@ -56,9 +56,6 @@ Environment: <PROVIDER>_API_BASE_URL points the client at another server (a fake
 
 const line = (stream: Pick<NodeJS.WriteStream, 'write'>, text: string) =>
   stream.write(`${printable(text)}\n`);
-
-export const summaryLine = (c: ReconcileCounts) =>
-  `${c.provider}: listed ${c.listed}, already recorded ${c.alreadyRecorded}, enqueued ${c.enqueued}, failed ${c.failed}`;
 
 function parse(argv: readonly string[]) {
   const { values } = parseArgs({

@@ -22,6 +22,10 @@ export interface ReconcileCounts {
   failed: number;
 }
 
+/** The summary line of a provider's run (spec §7), as backfill and the local reconciler print it. */
+export const summaryLine = (c: ReconcileCounts) =>
+  `${c.provider}: listed ${c.listed}, already recorded ${c.alreadyRecorded}, enqueued ${c.enqueued}, failed ${c.failed}`;
+
 /** The existence check: which of these calls of a provider have a record. */
 export type RecordedCalls = (provider: string, callIds: readonly string[]) => Promise<ReadonlySet<string>>;
 

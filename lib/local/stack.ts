@@ -17,13 +17,13 @@ import { join, relative, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { apiBaseUrl, credentialsFromEnv } from '../api-credentials';
-import { summaryLine } from '../backfill';
 import type { ConsumerDeps } from '../consumer';
 import { printable } from '../printable';
 import { providerApis } from '../providers/api-registry';
 import { PROVIDERS } from '../providers/list';
 import type { LocalSecrets } from '../providers/types';
 import { buildEnqueue } from '../queue';
+import { summaryLine } from '../reconcile';
 import {
   createReconcileJob,
   DEFAULT_LOOKBACK_MINUTES,
