@@ -241,7 +241,10 @@ export function arrayElementTexts(text: string, key: string | null): string[] | 
     i++;
     const out: string[] = [];
     ws();
-    if (text.charAt(i) === ']') return out;
+    if (text.charAt(i) === ']') {
+      i++;
+      return out;
+    }
     for (;;) {
       ws();
       const start = i;
@@ -252,7 +255,9 @@ export function arrayElementTexts(text: string, key: string | null): string[] | 
         i++;
         continue;
       }
-      return text.charAt(i) === ']' ? out : null;
+      if (text.charAt(i) !== ']') return null;
+      i++;
+      return out;
     }
   };
   try {
