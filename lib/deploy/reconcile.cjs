@@ -1,7 +1,7 @@
 /**
  * serverless.yml's reconciliation parts (spec §7, issue 20), self-contained beside providers.cjs:
  * per provider named in the stage param `reconcileProviders` a scheduled function (every
- * `reconcileMinutes`), its least-privilege role and a `CallsRecovered` alarm; per provider in
+ * `reconcileMinutes`), its least-privilege role, a `CallsRecovered` alarm and a failing-runs alarm; per provider in
  * `reconcileProviders` or `rejectedShareAlarmProviders` an alarm on the share of its webhook
  * requests answered 401/403. osls calls this through `${file(./lib/deploy/reconcile.cjs):<part>}`.
  */
@@ -153,6 +153,31 @@ function callsRecoveredAlarm(name) {
 }
 
 /**
+ * Two failed runs in a row (a rotated or revoked API credential, a provider outage, a 429 storm): the
+ * window keeps being retried, but nothing is reconciled until someone looks.
+ */
+function reconcileFailingAlarm(name, minutes) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `\${self:service}-\${sls:stage}-${name}-reconcile-failing`,
+      AlarmDescription: `The ${name} reconciler failed twice in a row; its window is retried each run but nothing is recovered meanwhile. Its ERROR log line says why (a refused credential names the SSM parameter).`,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${logicalId(name)}LambdaFunction` } }],
+      Statistic: 'Sum',
+      Period: minutes * 60,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      ...alarmActions,
+    },
+  };
+}
+
+/**
  * 401s (reason `unauthorized`: bad signature or credentials) as a share of all of a provider's
  * webhook requests over `rejectedShareMinutes`; a few stray requests do not count (at least 5).
  */
@@ -204,6 +229,9 @@ module.exports = async ({ resolveVariable }) => {
     'providers',
   );
   const kmsKeyArn = String((await resolveVariable('param:kmsKeyArn')) ?? '').trim();
+  const reconcileMinutes = Number(await resolveVariable('param:reconcileMinutes'));
+  if (!Number.isInteger(reconcileMinutes) || reconcileMinutes < 1)
+    throw new Error(`reconcileMinutes must be a whole number of minutes, not ${reconcileMinutes}`);
   const periodMinutes = Number(await resolveVariable('param:rejectedShareMinutes'));
   if (!Number.isInteger(periodMinutes) || periodMinutes < 1)
     throw new Error(`rejectedShareMinutes must be a whole number of minutes, not ${periodMinutes}`);
@@ -214,6 +242,7 @@ module.exports = async ({ resolveVariable }) => {
   for (const name of reconciled) {
     Resources[`${logicalId(name)}Role`] = reconcileRole(name, kmsKeyArn);
     Resources[`${pascal(name)}CallsRecoveredAlarm`] = callsRecoveredAlarm(name);
+    Resources[`${pascal(name)}ReconcileFailingAlarm`] = reconcileFailingAlarm(name, reconcileMinutes);
   }
   for (const name of new Set([...reconciled, ...watched])) {
     Resources[`${pascal(name)}RejectedShareAlarm`] = rejectedShareAlarm(name, periodMinutes * 60);

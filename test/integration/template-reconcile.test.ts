@@ -104,6 +104,15 @@ describe('reconcileProviders=twilio', () => {
     expect(byId.received.MetricStat.Metric.MetricName).toBe('DeliveriesReceived');
     expect(byId.share.Expression).toContain('100 * FILL(rejected, 0) / received');
     expect(share).toMatchObject({ Threshold: 50, ComparisonOperator: 'GreaterThanThreshold' });
+    // And one when the reconciler itself keeps failing (a revoked credential would stop it silently).
+    expect(resource('TwilioReconcileFailingAlarm').Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'TwilioReconcileLambdaFunction' } }],
+      Period: 900,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+    });
   });
 
   it('knows the same providers with a list API as the code', () => {
