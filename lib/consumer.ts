@@ -11,8 +11,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Delivery, decodeEnvelope } from './envelope';
 import { RecordConflictError, UnknownProviderError } from './errors';
+import { API_EVENT } from './providers/api';
+import { providerApis } from './providers/api-registry';
 import type { ProviderNormalizer } from './providers/types';
-import type { CallRecord } from './record';
+import { type CallRecord, isAnswered, type RecordSource } from './record';
 import type { CallStore } from './store';
 import { itemToRecord, recordToItem, type StoredRecord } from './table';
 
@@ -64,6 +66,74 @@ const storesAs = (stored: StoredRecord, record: CallRecord): boolean => {
   );
 };
 
+// --- Reconciliation (issue 20): webhook and list-API deliveries of one call make one record. ---
+
+/**
+ * A delivery the reconciler or backfill stored (lib/reconcile.ts): its event type, and a delivery id
+ * no ingress gives (a webhook cannot pass itself off as the API by naming its event `api.call`).
+ */
+export const isApiDelivery = (delivery: Pick<Delivery, 'eventType' | 'deliveryId'>): boolean =>
+  delivery.eventType === API_EVENT && delivery.deliveryId.startsWith('api-');
+
+const earliest = (times: readonly string[]): string | undefined =>
+  [...times].sort((a, b) => Date.parse(a) - Date.parse(b) || (a < b ? -1 : a > b ? 1 : 0))[0];
+
+const missing = (value: unknown) => value === null || value === undefined || value === '';
+
+/** Webhook values win where both have one; API values fill what the webhooks left null (spec §7). */
+function mergeRecords(webhook: CallRecord, api: CallRecord): CallRecord {
+  const pick = <T>(w: T, a: T): T => (missing(w) ? a : w);
+  const details: Record<string, unknown> = { ...api.details };
+  for (const [key, value] of Object.entries(webhook.details))
+    if (!missing(value) || !(key in details)) details[key] = value;
+  return {
+    ...webhook,
+    from: pick(webhook.from, api.from),
+    to: pick(webhook.to, api.to),
+    direction: pick(webhook.direction, api.direction),
+    startedAt: pick(webhook.startedAt, api.startedAt),
+    answeredAt: pick(webhook.answeredAt, api.answeredAt),
+    endedAt: pick(webhook.endedAt, api.endedAt),
+    durationSeconds: pick(webhook.durationSeconds, api.durationSeconds),
+    outcome: webhook.outcome,
+    answered: isAnswered(webhook.outcome),
+    hangupCause: pick(webhook.hangupCause, api.hangupCause),
+    receivedAt: earliest([webhook.receivedAt, api.receivedAt]) ?? webhook.receivedAt,
+    details,
+  };
+}
+
+/**
+ * The record of one call from its record-event deliveries: the provider's webhook normalizer over
+ * the webhook deliveries, its API normalizer over the API ones, merged; `sources` says which kinds
+ * there were. A function of the set of deliveries, as each normalizer is, so order-free.
+ */
+export function buildRecord(
+  normalizer: ProviderNormalizer,
+  deliveries: readonly Delivery[],
+): CallRecord | null {
+  const api = providerApis[normalizer.name];
+  const fromApi = api ? deliveries.filter(isApiDelivery) : [];
+  const fromWebhooks = api ? deliveries.filter((d) => !isApiDelivery(d)) : deliveries;
+  const sources: RecordSource[] = [];
+  if (fromApi.length > 0) sources.push('api');
+  if (fromWebhooks.length > 0) sources.push('webhook');
+  const webhook = fromWebhooks.length > 0 ? normalizer.toCallRecord(fromWebhooks) : null;
+  const fromList = api && fromApi.length > 0 ? api.toCallRecord(fromApi) : null;
+  if (webhook !== null && fromList !== null) return { ...mergeRecords(webhook, fromList), sources };
+  if (webhook !== null) return { ...webhook, sources };
+  if (fromList === null) return null;
+  // Only non-terminal webhooks (the end-of-call one was lost): the call was known from their arrival.
+  const receivedAt = earliest([fromList.receivedAt, ...fromWebhooks.map((d) => d.receivedAt)]);
+  return { ...fromList, receivedAt: receivedAt ?? fromList.receivedAt, sources };
+}
+
+/** Whether a delivery takes part in the record (else it is kept raw as a side event). */
+const changesRecord = (normalizer: ProviderNormalizer, delivery: Delivery): boolean =>
+  delivery.callId !== null &&
+  (normalizer.recordEvents.has(delivery.eventType) ||
+    (isApiDelivery(delivery) && providerApis[normalizer.name] !== undefined));
+
 /**
  * Rebuilds and stores the record of one call from its stored deliveries. With `dryRun`, says what
  * the write would do (created / updated / unchanged) and returns the rebuilt record without writing.
@@ -80,7 +150,7 @@ export async function rebuildRecord(
     const count = deliveries.length;
     // A record of more deliveries is stored: it holds every delivery this rebuild saw.
     if (stored && !replay && storedCount > count) return { change: 'unchanged', record: stored.record };
-    const record = normalizer.toCallRecord(deliveries);
+    const record = buildRecord(normalizer, deliveries);
     if (record === null) return { change: 'pending' };
     if (stored && storesAs(stored, record)) {
       if (dryRun || storedCount >= count) return { change: 'unchanged', record };
@@ -131,8 +201,7 @@ export async function processBatch(
     (p): p is Pending & { normalizer: ProviderNormalizer; outcome: { delivery: Delivery } } =>
       p.outcome.error === undefined && p.normalizer !== undefined && p.outcome.delivery !== undefined,
   );
-  const isRecordEvent = (p: (typeof valid)[number]) =>
-    p.outcome.delivery.callId !== null && p.normalizer.recordEvents.has(p.outcome.delivery.eventType);
+  const isRecordEvent = (p: (typeof valid)[number]) => changesRecord(p.normalizer, p.outcome.delivery);
 
   // Issue 18: one signature vouches for one body. A delivery whose signature (Twilio, Plivo: key+value
   // pairs signed with no separator, so a captured request re-splits) already vouched for other

@@ -28,6 +28,8 @@ export const METRIC = {
   consumerFailures: 'ConsumerFailures',
   /** Milliseconds from the ingress receiving a delivery to the consumer having stored it. */
   ingestLag: 'IngestLag',
+  /** Reconciler (issue 20): ended calls a provider's list API had and no webhook had delivered. */
+  callsRecovered: 'CallsRecovered',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -16,6 +16,10 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 export type Direction = 'inbound' | 'outbound';
 
+/** How a call became known (spec §7): its webhooks, the provider's list API, or both. */
+export const RECORD_SOURCES = ['api', 'webhook'] as const;
+export type RecordSource = (typeof RECORD_SOURCES)[number];
+
 export interface CallRecord {
   provider: string;
   callId: string;
@@ -31,6 +35,12 @@ export interface CallRecord {
   hangupCause: string;
   receivedAt: string;
   details: Record<string, unknown>;
+  /**
+   * Sorted: `["api"]`, `["api","webhook"]` or `["webhook"]`. Set by the consumer's rebuild
+   * (lib/consumer.ts buildRecord), not by a provider's normalizer; absent on records stored before
+   * reconciliation existed, which came from webhooks.
+   */
+  sources?: RecordSource[];
 }
 
 /** `answered` is derived from the outcome, never read from the provider. */

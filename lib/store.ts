@@ -23,7 +23,9 @@ import {
   itemsToDelivery,
   itemToRecord,
   PART_PREFIX,
+  RECONCILE_SK,
   RECORD_SK,
+  reconcilePk,
   recordDeliveryCount,
   recordToItem,
   SIDE_PREFIX,
@@ -103,6 +105,13 @@ export interface CallStore {
     keys: readonly { pk: string }[],
     onUnreadable?: (pk: string, error: Error) => void,
   ): Promise<StoredRecord[]>;
+  // --- Reconciliation (lib/reconcile.ts, issue 20) ---
+  /** Which of these calls of one provider have a record: BatchGetItem of keys only, 100 per request. */
+  recordedCallIds(provider: string, callIds: readonly string[]): Promise<Set<string>>;
+  /** The end of the provider's last completed reconcile window (item RECONCILE#<provider>), or null. */
+  getReconcileMark(provider: string): Promise<Date | null>;
+  /** Moves that mark forward to `until`; never back (a slow earlier run cannot undo a later one). */
+  advanceReconcileMark(provider: string, until: Date): Promise<void>;
 }
 
 /** Reads of a several-page partition before giving up (the message is retried by SQS). */
@@ -423,6 +432,63 @@ export function buildCallStore(client: DynamoDBClient, tableName: string): CallS
         }
       }
       return keys.flatMap((key) => found.get(key.pk) ?? []);
+    },
+
+    async recordedCallIds(provider, callIds) {
+      const found = new Set<string>();
+      const byPk = new Map(callIds.map((id) => [callPk(provider, id), id]));
+      const unique = [...byPk.keys()];
+      for (let i = 0; i < unique.length; i += 100) {
+        let request: Record<string, { Keys: Item[]; ProjectionExpression: string }> | undefined = {
+          [tableName]: {
+            Keys: unique.slice(i, i + 100).map((pk) => ({ pk: { S: pk }, sk: { S: RECORD_SK } })),
+            // Keys only: an existence check reads no transcript (0.5 RCU per item, eventually consistent).
+            ProjectionExpression: 'pk',
+          },
+        };
+        for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+          if (attempt > 0)
+            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+          const page = await client.send(new BatchGetItemCommand({ RequestItems: request }));
+          for (const item of page.Responses?.[tableName] ?? []) {
+            const id = byPk.get(item.pk?.S ?? '');
+            if (id !== undefined) found.add(id);
+          }
+          request = page.UnprocessedKeys as typeof request;
+        }
+      }
+      return found;
+    },
+
+    async getReconcileMark(provider) {
+      const { Item } = await client.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: reconcilePk(provider) }, sk: { S: RECONCILE_SK } },
+          ConsistentRead: true,
+        }),
+      );
+      const until = Item?.completedUntil?.S;
+      return until === undefined || Number.isNaN(Date.parse(until)) ? null : new Date(until);
+    },
+
+    async advanceReconcileMark(provider, until) {
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              pk: { S: reconcilePk(provider) },
+              sk: { S: RECONCILE_SK },
+              completedUntil: { S: until.toISOString() },
+            },
+            ConditionExpression: 'attribute_not_exists(completedUntil) OR completedUntil < :until',
+            ExpressionAttributeValues: { ':until': { S: until.toISOString() } },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     },
   };
 }

@@ -7,6 +7,7 @@
  *   pk = CALL#<provider>#<callId>  sk = SIDE#<id>                        any other event of the call, kept raw
  *   pk = DELIVERY#<provider>#<id>  sk = DELIVERY#<id>                    a delivery about no call
  *   pk = SIG#<provider>#<digest>   sk = SIG                              the one body a signature vouched for
+ *   pk = RECONCILE#<provider>      sk = WINDOW                           the reconciler's last completed window
  *
  * A delivery's key holds its id and nothing of its arrival: the id is a digest of the body bytes
  * (lib/envelope.ts contentDeliveryId), so a replayed body lands on the item its first arrival
@@ -44,6 +45,9 @@ export const DELIVERY_PREFIX = 'DELIVERY#';
 /** Events that cannot change the record (ProviderNormalizer.recordEvents): outside a rebuild's range. */
 export const SIDE_PREFIX = 'SIDE#';
 export const PART_PREFIX = 'PART#';
+/** Reconciliation bookkeeping (lib/reconcile.ts): no index keys, so no list or replay sees it. */
+export const reconcilePk = (provider: string) => `RECONCILE#${provider}`;
+export const RECONCILE_SK = 'WINDOW';
 export const callPk = (provider: string, callId: string) => `CALL#${provider}#${callId}`;
 export const deliveryPk = (delivery: Pick<Delivery, 'provider' | 'callId' | 'deliveryId'>) =>
   delivery.callId === null

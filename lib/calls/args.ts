@@ -2,7 +2,7 @@
 import { didYouMean, parseCommandLine, UsageError, wantsHelp } from '../cli/args';
 import { normalizeAddress } from '../normalize/phone';
 import { PROVIDER_NAMES } from '../providers/list';
-import { OUTCOMES, type Outcome } from '../record';
+import { OUTCOMES, type Outcome, RECORD_SOURCES, type RecordSource } from '../record';
 
 export { UsageError };
 
@@ -20,6 +20,8 @@ list filters (combine freely):
   --batch <id>         CallKaro batch id
   --provider <name>    ${PROVIDER_NAMES.join(' | ')}
   --outcome <outcome>  ${OUTCOMES.join(' | ')}
+  --source <source>    ${RECORD_SOURCES.join(' | ')}: calls known from the list API (the webhooks missed
+                       them, or they came late: npm run backfill) or from webhooks
   --since <time>       calls that arrived at or after: ISO date (2025-12-19) or date-time
                        (2025-12-19T10:30Z); UTC unless an offset is given
   --until <time>       calls that arrived at or before; default: now. Without --number/--agent/--batch,
@@ -53,6 +55,8 @@ export interface ListFilters {
   batch?: string;
   provider?: string;
   outcome?: Outcome;
+  /** Records whose `sources` include it (records from before reconciliation count as webhook). */
+  source?: RecordSource;
   since?: TimeBound;
   until?: TimeBound;
   limit: number;
@@ -113,7 +117,17 @@ export function parseTimeBound(option: 'since' | 'until', text: string): TimeBou
   return { key: new Date(instant).toISOString(), instant };
 }
 
-const LIST_OPTIONS = ['number', 'agent', 'batch', 'provider', 'outcome', 'since', 'until', 'limit'] as const;
+const LIST_OPTIONS = [
+  'number',
+  'agent',
+  'batch',
+  'provider',
+  'outcome',
+  'source',
+  'since',
+  'until',
+  'limit',
+] as const;
 
 export function parseCallsArgs(argv: readonly string[], providers: readonly string[]): CallsCommand {
   if (wantsHelp(argv)) return { command: 'help' };
@@ -172,6 +186,11 @@ export function parseCallsArgs(argv: readonly string[], providers: readonly stri
       }
       filters.outcome = values.outcome as Outcome;
     }
+    if (values.source !== undefined) {
+      if (!(RECORD_SOURCES as readonly string[]).includes(values.source))
+        throw new UsageError(`--source ${values.source}: one of ${RECORD_SOURCES.join(', ')}`);
+      filters.source = values.source as RecordSource;
+    }
     if (values.since !== undefined) filters.since = parseTimeBound('since', values.since);
     if (values.until !== undefined) filters.until = parseTimeBound('until', values.until);
     if (filters.since && filters.until && filters.since.instant > filters.until.instant) {
@@ -213,6 +232,7 @@ function parse(argv: readonly string[]) {
       batch: { type: 'string' },
       provider: { type: 'string' },
       outcome: { type: 'string' },
+      source: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
       limit: { type: 'string' },

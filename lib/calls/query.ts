@@ -236,10 +236,14 @@ export async function listCalls(
 
   const keep = (record: CallRecord) =>
     (keyFilter === 'agent' || filters.agent === undefined || record.details.agentId === filters.agent) &&
-    (keyFilter === 'batch' || filters.batch === undefined || record.details.batchId === filters.batch);
+    (keyFilter === 'batch' || filters.batch === undefined || record.details.batchId === filters.batch) &&
+    // `sources` is not projected into the indexes: a record-level filter. Records from before
+    // reconciliation have none and came from webhooks.
+    (filters.source === undefined || (record.sources ?? ['webhook']).includes(filters.source));
   const filtered =
     (keyFilter === 'number' && (filters.agent ?? filters.batch) !== undefined) ||
-    (keyFilter === 'agent' && filters.batch !== undefined);
+    (keyFilter === 'agent' && filters.batch !== undefined) ||
+    filters.source !== undefined;
 
   const found: CallRecord[] = [];
   const iterator = entries[Symbol.asyncIterator]();

@@ -204,6 +204,8 @@ function dashboardBody(deployed, watched) {
           metric('DeliveriesReceived', p, { label: 'received' }),
           metric('DeliveriesEnqueued', p, { label: 'enqueued' }),
           metric('DeliveriesRejected', p, { label: 'rejected' }),
+          // Issue 20: calls the reconciler found that no webhook delivered (lib/deploy/reconcile.cjs).
+          metric('CallsRecovered', p, { label: 'recovered from the list API', color: '#d62728' }),
         ],
       }),
       widget(6, y, 6, `${p}: rejections by reason`, {

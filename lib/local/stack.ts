@@ -16,10 +16,21 @@ import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { apiBaseUrl, credentialsFromEnv } from '../api-credentials';
 import type { ConsumerDeps } from '../consumer';
 import { printable } from '../printable';
+import { providerApis } from '../providers/api-registry';
 import { PROVIDERS } from '../providers/list';
 import type { LocalSecrets } from '../providers/types';
+import { buildEnqueue } from '../queue';
+import { summaryLine } from '../reconcile';
+import {
+  createReconcileJob,
+  DEFAULT_LOOKBACK_MINUTES,
+  DEFAULT_RECONCILE_MINUTES,
+  minutesSetting,
+  type ReconcileJob,
+} from '../reconcile-job';
 import { deadLetterLine } from './dead-letters';
 import {
   type Emulator,
@@ -366,6 +377,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     undo.push(() => poller.stop());
 
+    // Reconciliation (issue 20): only for providers whose API credential is in the environment.
+    const reconcilers = startLocalReconcilers(env, pipeline, sqs, log);
+    undo.push(() => reconcilers.stop());
+
     // Known once the port is: the URL Twilio and Plivo signed (spec §6), unless PUBLIC_BASE_URL says.
     let publicBaseUrl: string | undefined;
     const server = createLocalServer({
@@ -400,6 +415,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamo: dynamoEndpoint || dynamoEmulator?.endpoint || '',
     };
     if (options.stackFile) writeStackFile(dataDir, { pid: process.pid, url, ...endpoints });
+    log(reconcilers.banner);
     log(`ready: call intake listening on ${url}`);
 
     let stopping: Promise<void> | undefined;
@@ -418,6 +434,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           await close(server);
           // Whatever is still queued is on disk (or in the SQS named), so no drain: the batch in
           // progress may finish, and an unfinished one is received again on the next start.
+          await reconcilers.stop();
           await poller.stop(STOP_BATCH_MS);
           sqs.destroy();
           dynamo.destroy();
@@ -430,4 +447,82 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const step of undo.reverse()) await step().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * `npm start`'s reconcilers: one per provider with `<PROVIDER>_API_CREDENTIALS` set, run at start
+ * and every RECONCILE_MINUTES (default 15) over RECONCILE_LOOKBACK_MINUTES (default 60), as the
+ * deployed function does. None without credentials; the banner says which providers can be
+ * backfilled.
+ */
+function startLocalReconcilers(
+  env: NodeJS.ProcessEnv,
+  pipeline: LocalPipeline,
+  sqs: SQSClient,
+  log: (line: string) => void,
+): { banner: string; stop(): Promise<void> } {
+  const configured: { name: string; job: ReconcileJob }[] = [];
+  const missing: string[] = [];
+  let minutes: number;
+  let lookback: number;
+  try {
+    minutes = minutesSetting(env, 'RECONCILE_MINUTES', DEFAULT_RECONCILE_MINUTES);
+    lookback = minutesSetting(env, 'RECONCILE_LOOKBACK_MINUTES', DEFAULT_LOOKBACK_MINUTES);
+    for (const api of Object.values(providerApis)) {
+      const found = credentialsFromEnv(api, env);
+      if (found === null) {
+        missing.push(api.name);
+        continue;
+      }
+      const job = createReconcileJob({
+        api,
+        store: pipeline.store,
+        enqueue: buildEnqueue(sqs, pipeline.queueUrls.queueUrl, 10_000),
+        credentials: async () => found,
+        baseUrl: apiBaseUrl(api, env),
+        lookbackMinutes: lookback,
+      });
+      configured.push({ name: api.name, job });
+    }
+  } catch (error) {
+    throw new LocalStackError((error as Error).message);
+  }
+  const running = new Set<Promise<unknown>>();
+  const runAll = () => {
+    for (const { name, job } of configured) {
+      const run = job().then(
+        (result) =>
+          log(
+            `reconcile: ${summaryLine(result.counts)}${result.error ? ` — ${printable(result.error.message)}` : ''}${result.advanced ? '' : '; window kept for the next run'}`,
+          ),
+        (error: unknown) =>
+          log(`reconcile: ${name} failed: ${printable((error as Error)?.message ?? String(error))}`),
+      );
+      running.add(run);
+      run.finally(() => running.delete(run));
+    }
+  };
+  const timer = configured.length > 0 ? setInterval(runAll, minutes * 60_000) : undefined;
+  timer?.unref();
+  if (configured.length > 0) setImmediate(runAll);
+  const variable = (name: string) => `${name.toUpperCase().replace(/-/g, '_')}_API_CREDENTIALS`;
+  const banner = [
+    configured.length > 0
+      ? `backfill/reconcile: ${configured.map((c) => c.name).join(', ')} (every ${minutes} min over the last ${lookback} min; npm run backfill -- --provider <name> --since <date>)`
+      : 'backfill/reconcile: no provider API credentials set, no reconciler runs',
+    ...(missing.length > 0
+      ? [`  to backfill ${missing.join(', ')}: set ${missing.map(variable).join(', ')}`]
+      : []),
+  ].join('\n');
+  return {
+    banner,
+    async stop() {
+      if (timer) clearInterval(timer);
+      // A run in progress may finish within a bound; its window is simply listed again next start.
+      await Promise.race([
+        Promise.allSettled([...running]),
+        new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+      ]);
+    },
+  };
 }

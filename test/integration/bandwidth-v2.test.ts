@@ -60,6 +60,7 @@ describe('POST /webhooks/bandwidth-v2', () => {
       answered: false,
       hangupCause: 'busy',
       receivedAt: anyReceivedAt(),
+      sources: ['webhook'],
       details: expect.objectContaining({
         errorMessage: 'Callee is busy',
         errorId: '4642074b-7b58-478b-96e4-3a60955c6765',

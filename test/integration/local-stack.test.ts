@@ -88,8 +88,9 @@ const postCallkaro = (stack: LocalStack, body: string, token = SECRETS.CALLKARO_
 
 const readerOf = (stack: LocalStack) => ({ store: buildCallStore(stack.dynamo, TABLE), normalizers });
 
-const BANDWIDTH_RECORD = bandwidthSeedRecord(anyReceivedAt());
-const CALLKARO_RECORD = callkaroSeedRecord(anyReceivedAt());
+// Records the consumer stored say how the call became known (spec §7).
+const BANDWIDTH_RECORD = { ...bandwidthSeedRecord(anyReceivedAt()), sources: ['webhook'] };
+const CALLKARO_RECORD = { ...callkaroSeedRecord(anyReceivedAt()), sources: ['webhook'] };
 
 const failureOf = (started: Promise<LocalStack>): Promise<Error> =>
   started.then(

@@ -43,7 +43,7 @@ describe('webhook → SQS → consumer → DynamoDB', () => {
     expect(response.statusCode).toBe(200);
     expect(jsonBody(response)).toEqual({ received: true, id: expect.any(String) });
     const stored = await stack.store.getRecord('bandwidth', '{callId}');
-    expect(stored?.record).toEqual(bandwidthSeedRecord(anyReceivedAt()));
+    expect(stored?.record).toEqual({ ...bandwidthSeedRecord(anyReceivedAt()), sources: ['webhook'] });
     const deliveries = await stack.store.loadDeliveries('bandwidth', '{callId}');
     expect(deliveries.map((d) => d.body)).toEqual([raw]);
     expect(deliveries[0]?.deliveryId).toBe(jsonBody(response).id);

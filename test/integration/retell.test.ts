@@ -97,7 +97,10 @@ describe('Retell → record', () => {
     expect(record?.details.analysis).toEqual(retellEvent('call-analyzed').call.call_analysis);
     // The retried call_ended and the second call_analyzed are the same bytes again (spec §4).
     expect(await getRawDeliveries(reader(), 'retell', callId)).toHaveLength(2);
-    const expected = normalizers.retell?.toCallRecord(await stack.store.loadDeliveries('retell', callId));
+    const expected = {
+      ...normalizers.retell?.toCallRecord(await stack.store.loadDeliveries('retell', callId)),
+      sources: ['webhook'],
+    };
     expect(record).toEqual(expected);
   });
 

@@ -78,6 +78,7 @@ describe('POST /webhooks/telnyx', () => {
       answered: true,
       hangupCause: 'normal_clearing',
       receivedAt: anyReceivedAt(),
+      sources: ['webhook'],
       details: expect.objectContaining({ product: 'call-control', machineDetectionResult: 'human' }),
     });
     const stored = await stack.store.loadDeliveries('telnyx', leg);

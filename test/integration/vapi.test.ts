@@ -96,7 +96,10 @@ describe('Vapi → record', () => {
     // Assess
     expect(statuses).toEqual([200, 200, 200]);
     const record = await getCall(reader(), 'vapi', callId);
-    expect(record).toEqual(normalizers.vapi?.toCallRecord(await stack.store.loadDeliveries('vapi', callId)));
+    expect(record).toEqual({
+      ...normalizers.vapi?.toCallRecord(await stack.store.loadDeliveries('vapi', callId)),
+      sources: ['webhook'],
+    });
     // The duplicated report is the same bytes: one delivery (spec §4).
     expect(await getRawDeliveries(reader(), 'vapi', callId)).toHaveLength(2);
   });

@@ -70,6 +70,7 @@ describe('POST /webhooks/vonage', () => {
       answered: true,
       hangupCause: 'completed',
       receivedAt: anyReceivedAt(),
+      sources: ['webhook'],
       details: expect.objectContaining({ conversationUuid: 'CON-aaaaaaaa-bbbb-cccc-dddd-0123456789ab' }),
     });
   });

@@ -183,6 +183,15 @@ function memoryStore(): CallStore {
     async getRecords() {
       throw new Error('not used by the consumer');
     },
+    async recordedCallIds() {
+      throw new Error('not used by the consumer');
+    },
+    async getReconcileMark() {
+      throw new Error('not used by the consumer');
+    },
+    async advanceReconcileMark() {
+      throw new Error('not used by the consumer');
+    },
   };
 }
 

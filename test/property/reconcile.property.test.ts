@@ -1,0 +1,130 @@
+/**
+ * Property: a call's record is a function of the set of its deliveries, webhook and list-API alike
+ * (spec §7): any interleaving of its webhook deliveries and API deliveries, with duplicates, builds
+ * the same record, for each provider with a list API.
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildRecord } from '../../lib/consumer';
+import type { Delivery } from '../../lib/envelope';
+import { normalizers } from '../../lib/providers/registry';
+import { apiDelivery } from '../../lib/reconcile';
+import { retellApiCall } from '../fakes/retell-api';
+import { rfc2822, twilioApiCall } from '../fakes/twilio-api';
+import { vapiApiCall } from '../fakes/vapi-api';
+import { rawFormFixture, withFields } from '../support/signed-requests';
+
+const fixture = (provider: string, name: string) =>
+  readFileSync(new URL(`../fixtures/${provider}/${name}.json`, import.meta.url), 'utf8');
+const at = (second: number) => new Date(Date.UTC(2026, 10, 30, 10, 0, second));
+
+const webhook = (
+  provider: string,
+  callId: string,
+  eventType: string,
+  body: string,
+  second: number,
+  n: number,
+): Delivery => ({
+  deliveryId: `webhook-${n}`,
+  provider,
+  receivedAt: at(second).toISOString(),
+  requestId: `request-${n}`,
+  eventType,
+  callId,
+  body,
+});
+
+const TWILIO_SID = 'CA1234567890ABCDEF1234567890ABCDEF';
+const twilioForm = (status: string, second: number) =>
+  withFields(rawFormFixture('twilio', 'status-completed'), {
+    CallStatus: status,
+    Timestamp: rfc2822(at(second)),
+    CallDuration: status === 'completed' ? '40' : undefined,
+  });
+const twilioCall = (duration: number) => ({
+  callId: TWILIO_SID,
+  body: JSON.stringify(twilioApiCall({ sid: TWILIO_SID, startTime: at(0), endTime: at(duration), duration })),
+  ended: true,
+});
+
+const RETELL_ID = 'Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6';
+const VAPI_ID = '0a8a3f2c-5b1e-4c7d-9f3a-2e6b8d4c1a90';
+
+/** Per provider: every delivery a call may have, webhook and API (two fetches, differing). */
+const CASES: Record<string, Delivery[]> = {
+  twilio: [
+    webhook('twilio', TWILIO_SID, 'initiated', twilioForm('initiated', 1), 1, 1),
+    webhook('twilio', TWILIO_SID, 'ringing', twilioForm('ringing', 2), 2, 2),
+    webhook('twilio', TWILIO_SID, 'in-progress', twilioForm('in-progress', 5), 5, 3),
+    webhook('twilio', TWILIO_SID, 'completed', twilioForm('completed', 45), 45, 4),
+    apiDelivery('twilio', twilioCall(44), at(100), 'reconcile'),
+    apiDelivery('twilio', twilioCall(44), at(900), 'backfill'),
+  ],
+  retell: [
+    webhook('retell', RETELL_ID, 'call_ended', fixture('retell', 'call-ended'), 10, 1),
+    webhook('retell', RETELL_ID, 'call_analyzed', fixture('retell', 'call-analyzed'), 20, 2),
+    apiDelivery(
+      'retell',
+      {
+        callId: RETELL_ID,
+        body: JSON.stringify(retellApiCall({ call_id: RETELL_ID, call_analysis: null })),
+        ended: true,
+      },
+      at(100),
+      'reconcile',
+    ),
+    apiDelivery(
+      'retell',
+      { callId: RETELL_ID, body: JSON.stringify(retellApiCall({ call_id: RETELL_ID })), ended: true },
+      at(200),
+      'reconcile',
+    ),
+  ],
+  vapi: [
+    webhook('vapi', VAPI_ID, 'end-of-call-report', fixture('vapi', 'end-of-call-report'), 10, 1),
+    apiDelivery(
+      'vapi',
+      { callId: VAPI_ID, body: JSON.stringify(vapiApiCall({ id: VAPI_ID })), ended: true },
+      at(100),
+      'reconcile',
+    ),
+  ],
+};
+
+describe.each(Object.entries(CASES))('%s: webhook and API deliveries in any order', (provider, all) => {
+  const normalizer = normalizers[provider];
+  if (!normalizer) throw new Error(`no normalizer ${provider}`);
+
+  it('build the same record from any interleaving, with duplicates', () => {
+    fc.assert(
+      fc.property(
+        fc.subarray(all, { minLength: 1 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true })),
+        (subset, duplicates, keys) => {
+          const withDuplicates = [...subset, ...duplicates.map((i) => subset[i % subset.length] as Delivery)];
+          const shuffled = withDuplicates
+            .map((delivery) => ({ delivery, key: keys.next().value as number }))
+            .sort((a, b) => a.key - b.key)
+            .map(({ delivery }) => delivery);
+          expect(buildRecord(normalizer, shuffled)).toEqual(buildRecord(normalizer, subset));
+        },
+      ),
+    );
+  });
+
+  it('webhook values win where both have one, and sources name both', () => {
+    const record = buildRecord(normalizer, all);
+    const webhookOnly = buildRecord(
+      normalizer,
+      all.filter((d) => d.eventType !== 'api.call'),
+    );
+    expect(record?.sources).toEqual(['api', 'webhook']);
+    for (const field of ['from', 'to', 'direction', 'endedAt', 'outcome', 'hangupCause'] as const) {
+      if (webhookOnly?.[field] !== null && webhookOnly?.[field] !== '')
+        expect(record?.[field]).toEqual(webhookOnly?.[field]);
+    }
+  });
+});

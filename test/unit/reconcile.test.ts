@@ -1,0 +1,63 @@
+/** The pure pieces of reconciliation: exact call texts out of a page, Retry-After, the next window. */
+import { describe, expect, it } from 'vitest';
+import { arrayElementTexts, retryAfterMs } from '../../lib/providers/api';
+import { nextWindow } from '../../lib/reconcile';
+
+describe('arrayElementTexts', () => {
+  it('returns each element of the array at a key byte for byte, escapes and brackets in strings included', () => {
+    const page =
+      '{"page":0, "calls" : [ {"sid":"CA1","to":"+1 \\"]}[{ \\u00e9"} ,\n{"sid":"CA2","n":1.50e3,"x":[1,{"y":"}"}]}],"next_page_uri":null}';
+    expect(arrayElementTexts(page, 'calls')).toEqual([
+      '{"sid":"CA1","to":"+1 \\"]}[{ \\u00e9"}',
+      '{"sid":"CA2","n":1.50e3,"x":[1,{"y":"}"}]}',
+    ]);
+  });
+
+  it('reads a top-level array and an empty one', () => {
+    expect(arrayElementTexts(' [ {"id":"a"}, "b", 3 ] ', null)).toEqual(['{"id":"a"}', '"b"', '3']);
+    expect(arrayElementTexts('{"items":[]}', 'items')).toEqual([]);
+  });
+
+  it('takes the last of duplicate keys, as JSON.parse does', () => {
+    expect(arrayElementTexts('{"items":[1],"items":[2,3]}', 'items')).toEqual(['2', '3']);
+  });
+
+  it('refuses what is not JSON, not an object with that array, or not an array', () => {
+    expect(arrayElementTexts('{"calls": [ {"sid": ', 'calls')).toBeNull();
+    expect(arrayElementTexts('{"calls": {"sid": "CA1"}}', 'calls')).toBeNull();
+    expect(arrayElementTexts('{"other": []}', 'calls')).toBeNull();
+    expect(arrayElementTexts('[1]', 'calls')).toBeNull();
+    expect(arrayElementTexts('{"a":1}', null)).toBeNull();
+  });
+});
+
+describe('retryAfterMs', () => {
+  it('reads seconds and HTTP dates, and nothing else', () => {
+    expect(retryAfterMs('3')).toBe(3000);
+    expect(retryAfterMs('Wed, 02 Dec 2026 08:00:10 GMT', Date.parse('2026-12-02T08:00:00Z'))).toBe(10_000);
+    expect(retryAfterMs(null)).toBeNull();
+    expect(retryAfterMs('soon')).toBeNull();
+  });
+});
+
+describe('nextWindow', () => {
+  const now = new Date('2026-12-02T08:00:00Z');
+  it('starts a lookback before the last completed window and ends 2 minutes before now', () => {
+    expect(nextWindow(new Date('2026-12-02T07:43:00Z'), now, { lookbackMinutes: 60 })).toEqual({
+      since: new Date('2026-12-02T06:43:00Z'),
+      until: new Date('2026-12-02T07:58:00Z'),
+    });
+  });
+
+  it('without a mark (or one in the future), looks back from the window end', () => {
+    const first = { since: new Date('2026-12-02T06:58:00Z'), until: new Date('2026-12-02T07:58:00Z') };
+    expect(nextWindow(null, now, { lookbackMinutes: 60 })).toEqual(first);
+    expect(nextWindow(new Date('2026-12-03T00:00:00Z'), now, { lookbackMinutes: 60 })).toEqual(first);
+  });
+
+  it('after an outage, reaches back to the last completed window however long ago', () => {
+    expect(nextWindow(new Date('2026-11-30T00:00:00Z'), now, { lookbackMinutes: 60 }).since).toEqual(
+      new Date('2026-11-29T23:00:00Z'),
+    );
+  });
+});
