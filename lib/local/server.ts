@@ -20,6 +20,8 @@ import { routeMatcher } from './routes';
  * handler), not Lambda's 6 MiB invocation limit, so 200 held uploads pin ~200 MB, not 1.2 GB.
  */
 export const MAX_REQUEST_BYTES = MAX_BODY_BYTES;
+/** How long an oversized upload's connection stays half-closed so the client can read its 413. */
+const OVERSIZED_CLOSE_GRACE_MS = 1_000;
 /** API Gateway's HTTP API gives an integration at most 30 s (http-api-quotas.html); a request may take no longer to arrive. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -117,9 +119,15 @@ export function createLocalServer({
     const body = await readBody(request, maxBodyBytes);
     if (body === null) {
       log(`${method} ${route.path} 413 (body over ${maxBodyBytes} bytes)`);
-      // Stop reading the rest of an oversized body: answer, then close the connection.
+      // Stop reading the rest of an oversized body: answer, then close the connection. A FIN first
+      // (end), the hard close a moment later: destroying a socket with unread bytes sends a TCP
+      // reset, which can discard the 413 before the client has read it.
       request.pause();
-      response.once('finish', () => request.socket.destroy());
+      response.once('finish', () => {
+        const socket = request.socket;
+        socket.end();
+        setTimeout(() => socket.destroy(), OVERSIZED_CLOSE_GRACE_MS).unref();
+      });
       return sendJson(response, 413, { message: 'Request Entity Too Large' }, { connection: 'close' });
     }
     const event = toHttpApiEvent({
