@@ -5,7 +5,6 @@
  * line per provider; exit 0 only when nothing failed. Re-running it is harmless: a call stored by
  * the first run has a record by the second.
  */
-import { parseArgs } from 'node:util';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   apiBaseUrl,
@@ -13,6 +12,7 @@ import {
   credentialsFromSsm,
   type ResolvedCredentials,
 } from './api-credentials';
+import { didYouMean, parseCommandLine, USAGE_EXIT, usageLine, wantsHelp } from './cli/args';
 import { SERVICE } from './local/names';
 import { queueUrlOf } from './ops/redrive';
 import { type OpsTarget, resolveTarget } from './ops/target';
@@ -39,8 +39,8 @@ export interface BackfillIo {
   target?: { table?: string; queue?: string };
 }
 
-export const BACKFILL_USAGE = `Usage: npm run backfill -- --provider <name> --since <date|ISO instant> [--until <…>]
-                          [--dry-run] [--json] [--stage <stage>]
+export const BACKFILL_USAGE = `usage: npm run -s backfill -- --provider <name> --since <date|ISO instant> [--until <…>]
+                              [--dry-run] [--json] [--stage <stage>]
 
 Lists the provider's calls that ended in the window and stores each that has no record yet (through
 the queue, like a webhook delivery). Providers with a list API: ${API_PROVIDER_NAMES.join(', ')}.
@@ -58,19 +58,15 @@ const line = (stream: Pick<NodeJS.WriteStream, 'write'>, text: string) =>
   stream.write(`${printable(text)}\n`);
 
 function parse(argv: readonly string[]) {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      provider: { type: 'string', multiple: true },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  const { values } = parseCommandLine(argv, {
+    provider: { type: 'string', multiple: true },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   return values;
 }
@@ -101,19 +97,19 @@ export async function backfillCommand(argv: readonly string[], io: BackfillIo): 
   let values: ReturnType<typeof parse>;
   let since: Date;
   let until: Date;
+  if (wantsHelp(argv)) {
+    io.stdout.write(BACKFILL_USAGE);
+    return 0;
+  }
   try {
     values = parse(argv);
-    if (values.help) {
-      io.stdout.write(BACKFILL_USAGE);
-      return 0;
-    }
     if (!values.provider?.length) throw new Error('--provider is required');
     for (const name of values.provider) {
       if (!providerApis[name])
         throw new Error(
           PROVIDER_NAMES.includes(name)
             ? `${name} has no list-calls API this product can use (providers with one: ${API_PROVIDER_NAMES.join(', ')})`
-            : `unknown provider ${name} (providers with a list API: ${API_PROVIDER_NAMES.join(', ')})`,
+            : `unknown provider ${name}${didYouMean(name, API_PROVIDER_NAMES)} (providers with a list API: ${API_PROVIDER_NAMES.join(', ')})`,
         );
     }
     if (values.since === undefined) throw new Error('--since is required');
@@ -121,9 +117,8 @@ export async function backfillCommand(argv: readonly string[], io: BackfillIo): 
     until = values.until === undefined ? new Date() : parseTime(values.until, '--until');
     if (since >= until) throw new Error('--since is not before --until');
   } catch (error) {
-    line(io.stderr, `error: ${(error as Error).message}`);
-    io.stderr.write(BACKFILL_USAGE);
-    return 2;
+    io.stderr.write(usageLine('npm run -s backfill --', (error as Error).message));
+    return USAGE_EXIT;
   }
 
   const target: OpsTarget = resolveTarget(

@@ -21,7 +21,7 @@ list filters (combine freely):
   --provider <name>    ${PROVIDER_NAMES.join(' | ')}
   --outcome <outcome>  ${OUTCOMES.join(' | ')}
   --source <source>    ${RECORD_SOURCES.join(' | ')}: calls known from the list API (the webhooks missed
-                       them, or they came late: npm run backfill) or from webhooks
+                       them, or they came late: npm run -s backfill) or from webhooks
   --since <time>       calls that arrived at or after: ISO date (2025-12-19) or date-time
                        (2025-12-19T10:30Z); UTC unless an offset is given
   --until <time>       calls that arrived at or before; default: now. Without --number/--agent/--batch,

@@ -508,7 +508,7 @@ function startLocalReconcilers(
   const variable = (name: string) => `${name.toUpperCase().replace(/-/g, '_')}_API_CREDENTIALS`;
   const banner = [
     configured.length > 0
-      ? `backfill/reconcile: ${configured.map((c) => c.name).join(', ')} (every ${minutes} min over the last ${lookback} min; npm run backfill -- --provider <name> --since <date>)`
+      ? `backfill/reconcile: ${configured.map((c) => c.name).join(', ')} (every ${minutes} min over the last ${lookback} min; npm run -s backfill -- --provider <name> --since <date>)`
       : 'backfill/reconcile: no provider API credentials set, no reconciler runs',
     ...(missing.length > 0
       ? [`  to backfill ${missing.join(', ')}: set ${missing.map(variable).join(', ')}`]
