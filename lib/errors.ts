@@ -14,10 +14,17 @@ export class WebhookError extends Error {
 export class UnauthorizedError extends WebhookError {
   /** Value for `WWW-Authenticate`, when the scheme asks for one (HTTP Basic does). */
   readonly challenge: string | undefined;
-  constructor(message = 'missing or invalid credentials', challenge?: string) {
+  /**
+   * The request carried no credentials at all to a challenging scheme: Bandwidth v2 sends every
+   * callback so first and retries with them after the challenge, so this 401 is part of a healthy
+   * exchange (metric reason `challenged`, not `unauthorized`).
+   */
+  readonly absent: boolean;
+  constructor(message = 'missing or invalid credentials', challenge?: string, { absent = false } = {}) {
     super(401, message);
     this.name = 'UnauthorizedError';
     this.challenge = challenge;
+    this.absent = absent;
   }
 }
 

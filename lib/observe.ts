@@ -8,7 +8,7 @@
  */
 import type { Context } from 'aws-lambda';
 import type { ConsumerOutcome, RecordChange } from './consumer';
-import { EnqueueError, ServiceUnavailableError } from './errors';
+import { EnqueueError, ServiceUnavailableError, UnauthorizedError } from './errors';
 import type { IngressOutcome } from './ingress';
 import { clipText, logger as defaultLogger, describeError } from './log';
 import { metrics as defaultMetrics, METRIC, type MetricsSink } from './metrics';
@@ -24,6 +24,8 @@ const defaults: ObserveSinks = { logger: defaultLogger, metrics: defaultMetrics 
 
 export type RejectionReason =
   | 'unauthorized'
+  /** A challenging scheme's first try without credentials (HTTP Basic): not a misconfiguration by itself. */
+  | 'challenged'
   | 'bad_request'
   | 'too_large'
   | 'method'
@@ -40,6 +42,8 @@ export function rejectionReason({ statusCode, error }: IngressOutcome): Rejectio
   if (error instanceof EnqueueError) return 'enqueue_failed';
   if (error instanceof ServiceUnavailableError) return 'dependency_unavailable';
   if (statusCode >= 500) return 'internal';
+  if (error instanceof UnauthorizedError && error.challenge !== undefined && error.absent)
+    return 'challenged';
   const byStatus: Record<number, RejectionReason> = {
     400: 'bad_request',
     401: 'unauthorized',

@@ -428,3 +428,4 @@ module.exports = async ({ resolveVariable }) => {
 
 /** For tools that read serverless.yml's functions without osls (bench/bundles.ts). */
 module.exports.webhookFunctions = () => webhookFunctions(providers);
+module.exports.deployedProviders = deployedProviders;

@@ -6,6 +6,7 @@
  * requests answered 401/403. osls calls this through `${file(./lib/deploy/reconcile.cjs):<part>}`.
  */
 const { providers } = require('../providers/providers.json');
+const { deployedProviders } = require('./providers.cjs');
 
 /** The providers with a list API (lib/providers/api-registry.ts; the template test checks both agree). */
 const API_PROVIDERS = ['twilio', 'retell', 'vapi'];
@@ -180,6 +181,9 @@ function reconcileFailingAlarm(name, minutes) {
 /**
  * 401s (reason `unauthorized`: bad signature or credentials) as a share of all of a provider's
  * webhook requests over `rejectedShareMinutes`; a few stray requests do not count (at least 5).
+ * HTTP Basic's credential-less first tries (reason `challenged`: Bandwidth v2 sends every callback so)
+ * count only beyond the deliveries enqueued: a healthy challenge → retry → 200 adds nothing, while a
+ * provider with no or wrong credentials configured (challenged, never followed by a delivery) does.
  */
 function rejectedShareAlarm(name, periodSeconds) {
   const metric = (id, metricName, extra) => ({
@@ -198,11 +202,14 @@ function rejectedShareAlarm(name, periodSeconds) {
       AlarmDescription: `Over \${param:rejectedSharePercent}% of ${name}'s webhook requests were refused as unauthorized. A signature misconfiguration (wrong secret, a custom domain without publicBaseUrl) loses every call: check the secret and publicBaseUrl (README, "Providers").`,
       Metrics: [
         metric('rejected', 'DeliveriesRejected', [{ Name: 'reason', Value: 'unauthorized' }]),
+        metric('challenged', 'DeliveriesRejected', [{ Name: 'reason', Value: 'challenged' }]),
+        metric('enqueued', 'DeliveriesEnqueued'),
         metric('received', 'DeliveriesReceived'),
         {
           Id: 'share',
           Label: 'unauthorized % of requests',
-          Expression: 'IF(received >= 5, 100 * FILL(rejected, 0) / received, 0)',
+          Expression:
+            'IF(received >= 5, 100 * (FILL(rejected, 0) + MAX([FILL(challenged, 0) - FILL(enqueued, 0), 0 * FILL(challenged, 0)])) / received, 0)',
           ReturnData: true,
         },
       ],
@@ -222,12 +229,17 @@ module.exports = async ({ resolveVariable }) => {
     API_PROVIDERS,
     'providers with a list API',
   );
-  const watched = namesOf(
-    'rejectedShareAlarmProviders',
-    await resolveVariable('param:rejectedShareAlarmProviders'),
-    providers.map((p) => p.name),
-    'providers',
-  );
+  // `deployed` (the default): every provider the stage deploys (param `providers`, lib/deploy/providers.cjs).
+  const watchedParam = String((await resolveVariable('param:rejectedShareAlarmProviders')) ?? '').trim();
+  const watched =
+    watchedParam === 'deployed'
+      ? deployedProviders(await resolveVariable('param:providers')).map((p) => p.name)
+      : namesOf(
+          'rejectedShareAlarmProviders',
+          watchedParam,
+          providers.map((p) => p.name),
+          'providers',
+        );
   const kmsKeyArn = String((await resolveVariable('param:kmsKeyArn')) ?? '').trim();
   const reconcileMinutes = Number(await resolveVariable('param:reconcileMinutes'));
   if (!Number.isInteger(reconcileMinutes) || reconcileMinutes < 1)

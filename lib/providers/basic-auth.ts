@@ -14,7 +14,8 @@ const BASIC_AUTHORIZATION = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i;
 // Fatal decoding so bytes that are not UTF-8 fail instead of silently becoming U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-const unauthorized = () => new UnauthorizedError('missing or invalid credentials', CHALLENGE);
+const unauthorized = (absent = false) =>
+  new UnauthorizedError('missing or invalid credentials', CHALLENGE, { absent });
 
 interface Credentials {
   user: string;
@@ -42,7 +43,8 @@ function credentialsOf(header: unknown): Credentials | null {
 /** Throws a challenging 401 unless the Authorization header holds one of `secrets` (`user:pass` each). */
 export function authenticateBasic(request: WebhookRequest, secrets: readonly string[]): void {
   const submitted = credentialsOf(request.headers.authorization);
-  if (submitted === null) throw unauthorized();
+  // No Authorization header: the challenge a Basic client waits for. Any other unreadable one is wrong.
+  if (submitted === null) throw unauthorized(request.headers.authorization === undefined);
   const matched = matchesAnySecret(secrets, (secret) => {
     const expected = splitCredentials(secret);
     if (expected === null) return false;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_PROVIDER_NAMES } from '../../lib/providers/api-registry';
+import { PROVIDER_NAMES } from '../../lib/providers/list';
 import { packageInCopy } from '../support/package';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped
@@ -102,7 +103,15 @@ describe('reconcileProviders=twilio', () => {
       Value: 'unauthorized',
     });
     expect(byId.received.MetricStat.Metric.MetricName).toBe('DeliveriesReceived');
-    expect(byId.share.Expression).toContain('100 * FILL(rejected, 0) / received');
+    // A Basic challenge (no credentials on the first try) counts only when no delivery follows it.
+    expect(byId.challenged.MetricStat.Metric.Dimensions).toContainEqual({
+      Name: 'reason',
+      Value: 'challenged',
+    });
+    expect(byId.enqueued.MetricStat.Metric.MetricName).toBe('DeliveriesEnqueued');
+    expect(byId.share.Expression).toBe(
+      'IF(received >= 5, 100 * (FILL(rejected, 0) + MAX([FILL(challenged, 0) - FILL(enqueued, 0), 0 * FILL(challenged, 0)])) / received, 0)',
+    );
     expect(share).toMatchObject({ Threshold: 50, ComparisonOperator: 'GreaterThanThreshold' });
     // And one when the reconciler itself keeps failing (a revoked credential would stop it silently).
     expect(resource('TwilioReconcileFailingAlarm').Properties).toMatchObject({
@@ -113,6 +122,15 @@ describe('reconcileProviders=twilio', () => {
       EvaluationPeriods: 2,
       DatapointsToAlarm: 2,
     });
+  });
+
+  it('alarms on the unauthorized share of every deployed provider by default, reconciled or not', () => {
+    const shares = Object.keys(template.Resources).filter((k) => /RejectedShareAlarm$/.test(k));
+    expect(shares.sort()).toEqual(
+      PROVIDER_NAMES.map(
+        (name) => `${name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}RejectedShareAlarm`,
+      ).sort(),
+    );
   });
 
   it('knows the same providers with a list API as the code', () => {

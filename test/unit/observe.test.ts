@@ -214,6 +214,13 @@ describe('rejection reasons', () => {
   it.each([
     [{ statusCode: 200 }, null],
     [{ statusCode: 401, error: new UnauthorizedError() }, 'unauthorized'],
+    // HTTP Basic's first try carries no credentials (Bandwidth v2 sends every callback so): the
+    // challenge is part of a healthy exchange, not a misconfiguration the rejected-share alarm counts.
+    [
+      { statusCode: 401, error: new UnauthorizedError('missing credentials', 'Basic', { absent: true }) },
+      'challenged',
+    ],
+    [{ statusCode: 401, error: new UnauthorizedError('wrong credentials', 'Basic') }, 'unauthorized'],
     [{ statusCode: 400 }, 'bad_request'],
     [{ statusCode: 413 }, 'too_large'],
     [{ statusCode: 405 }, 'method'],
