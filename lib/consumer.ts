@@ -86,6 +86,8 @@ function mergeRecords(webhook: CallRecord, api: CallRecord): CallRecord {
   const details: Record<string, unknown> = { ...api.details };
   for (const [key, value] of Object.entries(webhook.details))
     if (!missing(value) || !(key in details)) details[key] = value;
+  // The API normalizer's note on a transcript its object lacked (Vapi) is stale once a webhook has one.
+  if (!missing(details.transcript) && 'transcriptNote' in details) details.transcriptNote = null;
   return {
     ...webhook,
     from: pick(webhook.from, api.from),

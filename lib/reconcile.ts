@@ -145,10 +145,16 @@ export interface ScheduleSettings {
 
 /** [last completed window's end − lookback, now − 2 min] (spec §7); a first run looks back from now. */
 export function nextWindow(completedUntil: Date | null, now: Date, settings: ScheduleSettings): CallWindow {
-  const until = new Date(now.getTime() - (settings.settleMinutes ?? 2) * 60_000);
-  const from = completedUntil !== null && completedUntil < until ? completedUntil : until;
+  const settled = new Date(now.getTime() - (settings.settleMinutes ?? 2) * 60_000);
+  const from = completedUntil !== null && completedUntil < settled ? completedUntil : settled;
+  // After an outage the runs catch up a day at a time: each run's listing stays bounded, and a
+  // window that keeps failing (the reconcile-failing alarm) does not grow with every run.
+  const until = new Date(Math.min(settled.getTime(), from.getTime() + MAX_CATCH_UP_MS));
   return { since: new Date(from.getTime() - settings.lookbackMinutes * 60_000), until };
 }
+
+/** The most one scheduled run moves past its mark. */
+const MAX_CATCH_UP_MS = 24 * 60 * 60_000;
 
 export interface ScheduledRun {
   window: CallWindow;

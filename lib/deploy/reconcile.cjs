@@ -38,7 +38,7 @@ function namesOf(param, value, allowed, what) {
   return [...new Set(all)];
 }
 
-function reconcileFunction(name) {
+function reconcileFunction(name, minutes) {
   return {
     handler: 'functions/reconcile.handler',
     description: `Lists ${name}'s calls and enqueues those no webhook delivered (spec §7)`,
@@ -56,7 +56,8 @@ function reconcileFunction(name) {
       RECONCILE_LOOKBACK_MINUTES: '${param:reconcileLookbackMinutes}',
       [`${upper(name)}_API_BASE_URL`]: `\${param:${camel(name)}ApiBaseUrl, ''}`,
     },
-    events: [{ schedule: { rate: 'rate(${param:reconcileMinutes} minutes)' } }],
+    // EventBridge wants the singular unit for 1 (`rate(1 minute)`); it refuses `rate(1 minutes)`.
+    events: [{ schedule: { rate: `rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})` } }],
   };
 }
 
@@ -248,7 +249,7 @@ module.exports = async ({ resolveVariable }) => {
   if (!Number.isInteger(periodMinutes) || periodMinutes < 1)
     throw new Error(`rejectedShareMinutes must be a whole number of minutes, not ${periodMinutes}`);
   const functions = Object.fromEntries(
-    reconciled.map((name) => [functionName(name), reconcileFunction(name)]),
+    reconciled.map((name) => [functionName(name), reconcileFunction(name, reconcileMinutes)]),
   );
   const Resources = {};
   for (const name of reconciled) {

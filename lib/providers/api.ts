@@ -55,9 +55,12 @@ export class ApiRateLimitError extends Error {
 
 /** A response that is not what the provider documents (not JSON, wrong shape, a call without id). */
 export class ApiResponseError extends Error {
-  constructor(provider: string, what: string) {
+  /** The HTTP status of an answer that was not 2xx (absent: a 2xx whose content was wrong). */
+  readonly status: number | undefined;
+  constructor(provider: string, what: string, status?: number) {
     super(`${provider} API: ${what}`);
     this.name = 'ApiResponseError';
+    this.status = status;
   }
 }
 
@@ -172,6 +175,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         throw new ApiResponseError(
           options.provider,
           `${method} ${path.split('?')[0]} answered ${response.status}`,
+          response.status,
         );
       }
       throw new ApiRateLimitError(options.provider, lastStatus, maxAttempts);

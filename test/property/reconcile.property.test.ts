@@ -128,3 +128,31 @@ describe.each(Object.entries(CASES))('%s: webhook and API deliveries in any orde
     }
   });
 });
+
+describe('vapi: a transcript the API object lacks', () => {
+  it('is no longer noted as missing once the webhook report brought it', () => {
+    const normalizer = normalizers.vapi;
+    if (!normalizer) throw new Error('no vapi normalizer');
+    const { artifact: _artifact, ...withoutTranscript } = vapiApiCall({ id: VAPI_ID });
+    const api = apiDelivery(
+      'vapi',
+      { callId: VAPI_ID, body: JSON.stringify(withoutTranscript), ended: true },
+      at(100),
+      'reconcile',
+    );
+    const report = webhook(
+      'vapi',
+      VAPI_ID,
+      'end-of-call-report',
+      fixture('vapi', 'end-of-call-report'),
+      10,
+      1,
+    );
+    const apiOnly = buildRecord(normalizer, [api]);
+    expect(apiOnly?.details.transcriptNote).toBe('no transcript in the API call object');
+    const merged = buildRecord(normalizer, [api, report]);
+    expect(merged?.details.transcript).toEqual(buildRecord(normalizer, [report])?.details.transcript);
+    expect(merged?.details.transcript).not.toBeNull();
+    expect(merged?.details.transcriptNote ?? null).toBeNull();
+  });
+});

@@ -1,6 +1,7 @@
 /** The pure pieces of reconciliation: exact call texts out of a page, Retry-After, the next window. */
 import { describe, expect, it } from 'vitest';
-import { arrayElementTexts, retryAfterMs } from '../../lib/providers/api';
+import { type ApiClient, ApiResponseError, arrayElementTexts, retryAfterMs } from '../../lib/providers/api';
+import { retellApi } from '../../lib/providers/retell/api';
 import { nextWindow } from '../../lib/reconcile';
 
 describe('arrayElementTexts', () => {
@@ -59,5 +60,47 @@ describe('nextWindow', () => {
     expect(nextWindow(new Date('2026-11-30T00:00:00Z'), now, { lookbackMinutes: 60 }).since).toEqual(
       new Date('2026-11-29T23:00:00Z'),
     );
+  });
+
+  it('catches up at most a day a run, so a window that keeps failing never outgrows the function', () => {
+    // Without the cap a mark stuck on a failing call made each run list one more day than the last.
+    expect(nextWindow(new Date('2026-11-30T00:00:00Z'), now, { lookbackMinutes: 60 })).toEqual({
+      since: new Date('2026-11-29T23:00:00Z'),
+      until: new Date('2026-12-01T00:00:00Z'),
+    });
+  });
+});
+
+describe('retell completeCall', () => {
+  const listed = {
+    callId: 'call_deleted1',
+    body: '{"call_id":"call_deleted1","call_status":"ended"}',
+    ended: true,
+  };
+  const answering = (error: Error): ApiClient => ({
+    provider: 'retell',
+    stats: { requests: 0, retries: 0 },
+    request: async () => {
+      throw error;
+    },
+  });
+
+  it('keeps the list item when get-call answers 404 (deleted after it was listed), instead of failing every run', async () => {
+    const call = await retellApi.completeCall?.(
+      answering(new ApiResponseError('retell', 'GET /v2/get-call answered 404', 404)),
+      { apiKey: 'k' },
+      listed,
+    );
+    expect(call).toEqual(listed);
+  });
+
+  it('still fails on any other answer', async () => {
+    await expect(
+      retellApi.completeCall?.(
+        answering(new ApiResponseError('retell', 'answered 400', 400)),
+        { apiKey: 'k' },
+        listed,
+      ),
+    ).rejects.toThrow('answered 400');
   });
 });

@@ -84,7 +84,14 @@ export const retellApi: ProviderApi<RetellApiCredentials> = {
   },
 
   async completeCall(client, _credentials, call) {
-    const text = await client.request({ path: `/v2/get-call/${encodeURIComponent(call.callId)}` });
+    let text: string;
+    try {
+      text = await client.request({ path: `/v2/get-call/${encodeURIComponent(call.callId)}` });
+    } catch (error) {
+      // Deleted between list and get: what the list said is all there is (and would fail every run).
+      if (error instanceof ApiResponseError && error.status === 404) return call;
+      throw error;
+    }
     const full = toApiCall(text);
     if (full.callId !== call.callId)
       throw new ApiResponseError(PROVIDER, `get-call ${call.callId} answered another call`);
