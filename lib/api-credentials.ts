@@ -19,7 +19,7 @@ function parseJson<C>(api: ProviderApi<C>, text: string, source: string): C {
     value = JSON.parse(text);
   } catch {
     throw new ApiCredentialsError(
-      `${source} is not JSON: it holds one JSON object (README "Reconciliation and backfill")`,
+      `${source} is not JSON: it holds one JSON object (docs/reconcile.md)`,
     );
   }
   return api.parseCredentials(value, source);
@@ -53,7 +53,7 @@ export async function credentialsFromSsm<C>(
     const code = (error as Error)?.name;
     if (code === 'ParameterNotFound')
       throw new ApiCredentialsError(
-        `${source} does not exist: create it (README "Reconciliation and backfill")`,
+        `${source} does not exist: create it (docs/reconcile.md)`,
       );
     throw new ApiCredentialsError(`cannot read ${source}: ${code ?? 'error'}`);
   }
