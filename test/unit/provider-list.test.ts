@@ -76,6 +76,22 @@ describe('the provider list', () => {
     expect(regenerated).toBe(page);
   });
 
+  it.each(PROVIDER_NAMES)(
+    'has a page docs/providers/%s.md with every section a provider page holds',
+    (name) => {
+      // Act
+      const headings = doc(`docs/providers/${name}.md`)
+        .split('\n')
+        .filter((line) => line.startsWith('## '));
+
+      // Assess
+      expect(headings.some((heading) => heading.startsWith('## Register'))).toBe(true);
+      expect(headings.some((heading) => /sign/i.test(heading))).toBe(true);
+      for (const section of ['## Record', '## Retries', '## Backfill'])
+        expect(headings, name).toContain(section);
+    },
+  );
+
   it("is what README's secrets table shows", () => {
     // Prepare
     const readme = doc('README.md');
