@@ -18,9 +18,7 @@ function parseJson<C>(api: ProviderApi<C>, text: string, source: string): C {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiCredentialsError(
-      `${source} is not JSON: it holds one JSON object (README "Reconciliation and backfill")`,
-    );
+    throw new ApiCredentialsError(`${source} is not JSON: it holds one JSON object (docs/reconcile.md)`);
   }
   return api.parseCredentials(value, source);
 }
@@ -52,9 +50,7 @@ export async function credentialsFromSsm<C>(
   } catch (error) {
     const code = (error as Error)?.name;
     if (code === 'ParameterNotFound')
-      throw new ApiCredentialsError(
-        `${source} does not exist: create it (README "Reconciliation and backfill")`,
-      );
+      throw new ApiCredentialsError(`${source} does not exist: create it (docs/reconcile.md)`);
     throw new ApiCredentialsError(`cannot read ${source}: ${code ?? 'error'}`);
   }
   if (text === undefined) throw new ApiCredentialsError(`${source} is empty`);

@@ -81,7 +81,7 @@ async function resolveCredentials(
     const found = credentialsFromEnv(api, env);
     if (found === null)
       throw new ApiCredentialsError(
-        `${credentialsVariable(api.name)} is not set: set it to ${api.name}'s API credential JSON (README "Reconciliation and backfill")`,
+        `${credentialsVariable(api.name)} is not set: set it to ${api.name}'s API credential JSON (docs/reconcile.md)`,
       );
     return found;
   }

@@ -23,7 +23,7 @@ export const MAX_EVENT_TYPE_CHARS = 64;
  * test/unit/envelope.test.ts checks it.
  */
 export const HEADER_RESERVE_BYTES = 3_072;
-/** The largest request body the ingress accepts (documented in README): 1,045,504 bytes. */
+/** The largest request body the ingress accepts (documented in docs/webhook-contract.md): 1,045,504 bytes. */
 export const MAX_BODY_BYTES = MAX_MESSAGE_BYTES - HEADER_RESERVE_BYTES;
 
 export interface Delivery {

@@ -30,7 +30,7 @@ export const SECRETS_DEADLINE_MS = 1_500;
 
 /**
  * How a cold start's first read retries inside SECRETS_DEADLINE_MS. A burst of new containers can
- * exceed Parameter Store's default 40 reads per second (README, "Secrets and rotation"); a throttled
+ * exceed Parameter Store's default 40 reads per second (docs/deploy.md, "Secrets and rotation"); a throttled
  * read answers within milliseconds, so several spaced attempts fit where one slow one would.
  * Full jitter (a random wait up to the exponential step) spreads a burst's retries instead of
  * sending them back in step.

@@ -1,7 +1,7 @@
 /**
  * `npm run fake-api -- <twilio|retell|vapi> [--calls N] [--hours H] [--port P]`: a local fake of the
  * provider's list-calls API (test/fakes/), seeded with N ended calls over the last H hours, for the
- * README's backfill walkthrough. Prints the two variables that point backfill at it; Ctrl-C stops.
+ * docs/reconcile.md's backfill walkthrough. Prints the two variables that point backfill at it; Ctrl-C stops.
  */
 import { parseArgs } from 'node:util';
 import { RETELL_FAKE_API_KEY, retellApiCall, startRetellFake } from '../test/fakes/retell-api';

@@ -117,7 +117,7 @@ function silentAlarm(provider) {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
       AlarmName: `\${self:service}-\${sls:stage}-${provider.name}-silent`,
-      AlarmDescription: `No ${provider.title} webhook request for \${param:silentProviderMinutes} minutes. Check the URL registered in ${provider.title} and its credentials (README, "Providers"), and the API's 4xx.`,
+      AlarmDescription: `No ${provider.title} webhook request for \${param:silentProviderMinutes} minutes. Check the URL registered in ${provider.title} and its credentials (docs/providers/), and the API's 4xx.`,
       Namespace: 'CallIntake',
       MetricName: 'DeliveriesReceived',
       Dimensions: dimensions(provider.name),

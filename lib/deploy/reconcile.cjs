@@ -139,7 +139,7 @@ function callsRecoveredAlarm(name) {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
       AlarmName: `\${self:service}-\${sls:stage}-${name}-calls-recovered`,
-      AlarmDescription: `The ${name} reconciler found ended calls no webhook had delivered (now stored from the API). Webhooks are being lost: check the URL registered at ${name}, the rejected-requests alarm, the ingress 5xx and the queue (README, "Reconciliation and backfill").`,
+      AlarmDescription: `The ${name} reconciler found ended calls no webhook had delivered (now stored from the API). Webhooks are being lost: check the URL registered at ${name}, the rejected-requests alarm, the ingress 5xx and the queue (docs/reconcile.md).`,
       Namespace: 'CallIntake',
       MetricName: 'CallsRecovered',
       Dimensions: dimensions(name),
@@ -200,7 +200,7 @@ function rejectedShareAlarm(name, periodSeconds) {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
       AlarmName: `\${self:service}-\${sls:stage}-${name}-rejected-share`,
-      AlarmDescription: `Over \${param:rejectedSharePercent}% of ${name}'s webhook requests were refused as unauthorized. A signature misconfiguration (wrong secret, a custom domain without publicBaseUrl) loses every call: check the secret and publicBaseUrl (README, "Providers").`,
+      AlarmDescription: `Over \${param:rejectedSharePercent}% of ${name}'s webhook requests were refused as unauthorized. A signature misconfiguration (wrong secret, a custom domain without publicBaseUrl) loses every call: check the secret and publicBaseUrl (docs/providers/).`,
       Metrics: [
         metric('rejected', 'DeliveriesRejected', [{ Name: 'reason', Value: 'unauthorized' }]),
         metric('challenged', 'DeliveriesRejected', [{ Name: 'reason', Value: 'challenged' }]),

@@ -34,7 +34,7 @@ export function exitOnEnvironmentProblem(): void {
 /**
  * Before a deploy: can the account's Lambda concurrency carry the consumer at its cap and the
  * webhooks at the API's burst at once? Every function in the account and Region draws from one
- * pool; new accounts get a reduced one (README, "Deploy to AWS"). The consumer takes up to its cap
+ * pool; new accounts get a reduced one (docs/deploy.md). The consumer takes up to its cap
  * (`consumerConcurrency`) during a backlog, exactly when providers keep calling; what is left is
  * all the webhooks have, and a throttled webhook is a 5xx to a provider that may not retry.
  */

@@ -1,6 +1,6 @@
 /**
  * The provider list (providers.json) for TypeScript: the local stack's routes, the calls CLI's names
- * and README's table read it here; serverless.yml reads the same file through lib/deploy/providers.cjs.
+ * and the docs' tables read it here; serverless.yml reads the same file through lib/deploy/providers.cjs.
  */
 import list from './providers.json';
 

@@ -41,7 +41,7 @@ beforeAll(async () => {
   // Sequential: two esbuild runs at once on two cores gain nothing.
   templates.dev = await packageStage('dev');
   templates.prod = await packageStage('prod');
-  // A stage that deploys one provider: README, "Deploy only your providers".
+  // A stage that deploys one provider: docs/deploy.md, "Deploy only your providers".
   templates['twilio-only'] = await packageStage('twilio-only', ['--param=providers=twilio']);
 }, 360_000);
 
@@ -183,7 +183,7 @@ describe('packaged CloudFormation template', () => {
     const queue = resource(templates.dev as Template, 'DeliveriesQueue').Properties;
     const deadLetters = resource(templates.dev as Template, 'DeliveriesDeadLetterQueue').Properties;
 
-    // Assess: a dead letter expires 14 days after its original enqueue (README, runbook).
+    // Assess: a dead letter expires 14 days after its original enqueue (docs/operations.md).
     expect(deadLetters.MessageRetentionPeriod).toBe(1_209_600);
     expect(deadLetters.MessageRetentionPeriod).toBeGreaterThanOrEqual(queue.MessageRetentionPeriod);
   });

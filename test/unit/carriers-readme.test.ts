@@ -1,5 +1,5 @@
 /**
- * README's outcome tables for Telnyx, Vonage and Bandwidth v2 say what the normalizers do: every
+ * The outcome tables of docs/providers/{telnyx,vonage,bandwidth-v2}.md say what the normalizers do: every
  * documented cause/status sits in a row of its provider's table that names the outcome the code gives.
  */
 import { readFileSync } from 'node:fs';
@@ -8,13 +8,14 @@ import { outcomeOfCause as bandwidthV2Outcome } from '../../lib/providers/bandwi
 import { outcomeOfHangupCause, outcomeOfTexmlStatus } from '../../lib/providers/telnyx/normalize';
 import { outcomeOfStatus } from '../../lib/providers/vonage/normalize';
 
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-
-/** The table rows of README's `### <title>` subsection. */
-function rowsOf(title: string): string[] {
-  const start = README.indexOf(`### ${title}\n`);
-  const end = README.indexOf('\n#', start + 1);
-  return README.slice(start, end)
+/** The table rows of the `## Record` section of docs/providers/<provider>.md. */
+function rowsOf(provider: string): string[] {
+  const page = readFileSync(new URL(`../../docs/providers/${provider}.md`, import.meta.url), 'utf8');
+  const start = page.indexOf('\n## Record\n');
+  const end = page.indexOf('\n## ', start + 1);
+  expect(start).toBeGreaterThan(0);
+  return page
+    .slice(start, end)
     .split('\n')
     .filter((line) => line.startsWith('|'));
 }
@@ -23,7 +24,7 @@ function rowsOf(title: string): string[] {
 const rowFor = (rows: readonly string[], cause: string, cell = 1) =>
   rows.find((row) => (row.split('|')[cell] ?? '').includes(`\`${cause}\``));
 
-describe("README's outcome tables match the normalizers", () => {
+describe("the provider pages' outcome tables match the normalizers", () => {
   const telnyxCauses = [
     'normal_clearing',
     'time_limit',
@@ -43,7 +44,7 @@ describe("README's outcome tables match the normalizers", () => {
     ]),
   )('Telnyx hangup_cause %s', (cause, ifAnswered, ifNot) => {
     // Act
-    const row = rowFor(rowsOf('Telnyx records'), cause);
+    const row = rowFor(rowsOf('telnyx'), cause);
 
     // Assess
     expect(row).toBeDefined();
@@ -55,7 +56,7 @@ describe("README's outcome tables match the normalizers", () => {
     'Telnyx TeXML CallStatus %s',
     (status) => {
       // Act
-      const row = rowFor(rowsOf('Telnyx records'), status, 3);
+      const row = rowFor(rowsOf('telnyx'), status, 3);
 
       // Assess
       expect(row?.split('|')[4]).toContain(outcomeOfTexmlStatus(status, undefined));
@@ -73,7 +74,7 @@ describe("README's outcome tables match the normalizers", () => {
     ['failed', undefined],
   ])('Vonage status %s (detail %s)', (status, detail) => {
     // Act
-    const row = rowFor(rowsOf('Vonage records'), status);
+    const row = rowFor(rowsOf('vonage'), status);
 
     // Assess
     expect(row?.split('|')[2]).toContain(outcomeOfStatus(status, detail, false));
@@ -94,7 +95,7 @@ describe("README's outcome tables match the normalizers", () => {
     'unknown',
   ])('Bandwidth v2 cause %s', (cause) => {
     // Act
-    const row = rowFor(rowsOf('Bandwidth v2 records'), cause);
+    const row = rowFor(rowsOf('bandwidth-v2'), cause);
 
     // Assess
     expect(row?.split('|')[2]).toContain(bandwidthV2Outcome(cause, true));

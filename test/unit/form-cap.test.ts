@@ -2,7 +2,7 @@
  * Issue 18 item 4 (forms): Twilio and Plivo forms are capped at MAX_FORM_PAIRS pairs, counted in the
  * raw bytes before anything parses, sorts or hashes them, so an unsigned form with ~131k distinct keys
  * is refused as too large (413) before its signature is even computed — a 401 would mean the sort
- * and the HMACs ran. How fast: `npx tsx bench/form-flood.ts` (README, Performance).
+ * and the HMACs ran. How fast: `npx tsx bench/form-flood.ts` (docs/performance.md).
  */
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '../../lib/errors';

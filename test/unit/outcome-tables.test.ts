@@ -103,17 +103,17 @@ describe("outcome tables are exhaustive over the SDKs' published types", () => {
   });
 });
 
-describe("README's Vapi table states the decided reasons", () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const start = readme.indexOf('### Vapi records\n');
-  const rows = readme
-    .slice(start, readme.indexOf('\n## ', start))
+describe("docs/providers/vapi.md's outcome table states the decided reasons", () => {
+  const page = readFileSync(new URL('../../docs/providers/vapi.md', import.meta.url), 'utf8');
+  const start = page.indexOf('\n## Record\n');
+  const rows = page
+    .slice(start, page.indexOf('\n## ', start + 1))
     .split('\n')
     .filter((line) => line.startsWith('|'));
 
   it.each([...OUTCOME_BY_ENDED_REASON.keys(), ...UNKNOWABLE_ENDED_REASONS])('%s', (reason) => {
     const row = rows.find((line) => (line.split('|')[1] ?? '').includes(`\`${reason}\``));
-    expect(row, `no README row lists ${reason}`).toBeDefined();
+    expect(row, `no row of docs/providers/vapi.md lists ${reason}`).toBeDefined();
     expect(row?.split('|')[2]?.trim()).toBe(outcomeOfEndedReason(reason));
   });
 });

@@ -1,12 +1,20 @@
 /**
  * The one provider list (lib/providers/providers.json) and everything made from it agree: the
- * consumer's registry, each provider's handler module, the CLI's names and README's table.
+ * consumer's registry, each provider's handler module, the CLI's names and the docs' generated tables.
  * (serverless.yml's functions, roles and alarms: test/integration/template.test.ts.)
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { API_PROVIDER_NAMES } from '../../lib/providers/api-registry';
 import { PROVIDER_NAMES, PROVIDERS, webhookModule } from '../../lib/providers/list';
-import { providerTable, withProviderTable } from '../../lib/providers/readme';
+import {
+  providerSummary,
+  providerTable,
+  secretsTable,
+  withProviderSummary,
+  withProviderTable,
+  withSecretsTable,
+} from '../../lib/providers/readme';
 import { normalizers } from '../../lib/providers/registry';
 
 describe('the provider list', () => {
@@ -42,15 +50,68 @@ describe('the provider list', () => {
     expect(new Set(PROVIDERS.map((p) => p.path)).size).toBe(PROVIDERS.length);
   });
 
-  it("is what README's provider table shows (npm run docs rewrites it)", () => {
+  const doc = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+  it("is what docs/providers/README.md's table shows (npm run docs rewrites it)", () => {
     // Prepare
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const page = doc('docs/providers/README.md');
 
     // Act
-    const regenerated = withProviderTable(readme);
+    const regenerated = withProviderTable(page);
 
     // Assess
-    expect(readme).toContain(providerTable());
-    expect(regenerated).toBe(readme);
+    expect(page).toContain(providerTable());
+    expect(regenerated).toBe(page);
+  });
+
+  it.each(PROVIDER_NAMES)("is what docs/providers/%s.md's summary shows", (name) => {
+    // Prepare
+    const page = doc(`docs/providers/${name}.md`);
+
+    // Act
+    const regenerated = withProviderSummary(page, name);
+
+    // Assess
+    expect(page).toContain(providerSummary(name));
+    expect(regenerated).toBe(page);
+  });
+
+  it.each(PROVIDER_NAMES)(
+    'has a page docs/providers/%s.md with every section a provider page holds',
+    (name) => {
+      // Act
+      const headings = doc(`docs/providers/${name}.md`)
+        .split('\n')
+        .filter((line) => line.startsWith('## '));
+
+      // Assess
+      expect(headings.some((heading) => heading.startsWith('## Register'))).toBe(true);
+      expect(headings.some((heading) => /sign/i.test(heading))).toBe(true);
+      for (const section of ['## Record', '## Retries', '## Backfill'])
+        expect(headings, name).toContain(section);
+    },
+  );
+
+  it("is what README's secrets table shows", () => {
+    // Prepare
+    const readme = doc('README.md');
+
+    // Assess
+    expect(readme).toContain(secretsTable());
+    expect(withSecretsTable(readme)).toBe(readme);
+  });
+
+  it('says backfill yes exactly for the providers with a lister', () => {
+    // Act
+    const backfillCells = providerTable()
+      .split('\n')
+      .slice(2)
+      .map((row) => [/\[`([a-z0-9-]+)`\]/.exec(row)?.[1], row.split('|').at(-2)?.trim()]);
+
+    // Assess
+    expect(backfillCells).toHaveLength(PROVIDERS.length);
+    for (const [name, cell] of backfillCells)
+      expect(cell, name).toBe(API_PROVIDER_NAMES.includes(name ?? '') ? 'yes' : 'no');
+    expect(backfillCells.filter(([, cell]) => cell === 'yes').length).toBe(API_PROVIDER_NAMES.length);
   });
 });
