@@ -25,15 +25,15 @@ import {
   bandwidthV2ApiCall,
   startBandwidthV2Fake,
 } from '../fakes/bandwidth-v2-api';
-import { startTelnyxFake, TELNYX_FAKE_API_KEY, type TelnyxFake, telnyxDetailRecord } from '../fakes/telnyx-api';
+import {
+  startTelnyxFake,
+  TELNYX_FAKE_API_KEY,
+  type TelnyxFake,
+  telnyxDetailRecord,
+} from '../fakes/telnyx-api';
 import { fixture } from '../fixtures';
 import { runBackfill } from '../support/backfill';
-import {
-  BANDWIDTH_V2_SECRETS,
-  bandwidthV2Request,
-  TELNYX_SECRETS,
-  telnyxRequest,
-} from '../support/carriers';
+import { BANDWIDTH_V2_SECRETS, bandwidthV2Request, TELNYX_SECRETS, telnyxRequest } from '../support/carriers';
 import type { FakeApi } from '../support/fake-api';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -200,7 +200,10 @@ describe.each(CARRIERS)('$provider: backfill and the reconciler against the fake
     await send(carrier.ended(B, endOf(1)));
     for (const body of carrier.progress(D, minute(30))) await send(body);
     await poller.drain();
-    const before = [await stack.store.getRecord(carrier.provider, A), await stack.store.getRecord(carrier.provider, B)];
+    const before = [
+      await stack.store.getRecord(carrier.provider, A),
+      await stack.store.getRecord(carrier.provider, B),
+    ];
     expect(await stack.store.getRecord(carrier.provider, D)).toBeNull();
 
     // Act
@@ -247,9 +250,9 @@ describe.each(CARRIERS)('$provider: backfill and the reconciler against the fake
       calls: [A, B, C, D].map((callId) => ({ provider: carrier.provider, callId })),
     });
     expect(replay.counts).toMatchObject({ unchanged: 4, failed: 0 });
-    expect(
-      await Promise.all([A, B, C, D].map((id) => stack.store.getRecord(carrier.provider, id))),
-    ).toEqual(records);
+    expect(await Promise.all([A, B, C, D].map((id) => stack.store.getRecord(carrier.provider, id)))).toEqual(
+      records,
+    );
   });
 
   it('wrong credentials: one line naming the variable, exit 1, nothing stored', async () => {
@@ -271,7 +274,9 @@ describe.each(CARRIERS)('$provider: backfill and the reconciler against the fake
       enqueue: buildEnqueue(stack.sqs, stack.queueUrls.queueUrl),
       credentials: async () => ({
         credentials: carrier.api.parseCredentials(
-          JSON.parse(carrier.env(fake)[`${carrier.provider.toUpperCase().replace('-', '_')}_API_CREDENTIALS`] ?? ''),
+          JSON.parse(
+            carrier.env(fake)[`${carrier.provider.toUpperCase().replace('-', '_')}_API_CREDENTIALS`] ?? '',
+          ),
           'X',
         ),
         source: `SSM parameter /call-intake/test/${carrier.provider}-api`,
@@ -360,7 +365,11 @@ describe('provider traps', () => {
     await poller.drain();
     fake = await startTelnyxFake([
       telnyxDetailRecord({ id: 'record-no-leg', leg: null, endedAt: endOf(0) }),
-      telnyxDetailRecord({ id: 'record-lost', leg: '66666666-7af4-4bcb-b7f5-5013ef9657c1', endedAt: endOf(1) }),
+      telnyxDetailRecord({
+        id: 'record-lost',
+        leg: '66666666-7af4-4bcb-b7f5-5013ef9657c1',
+        endedAt: endOf(1),
+      }),
     ]);
     const args = ['--provider', 'telnyx', '--since', SINCE.toISOString()];
     const env = CARRIERS[1]?.env(fake) ?? {};

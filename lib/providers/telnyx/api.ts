@@ -62,7 +62,7 @@ export function legIdOf(record: JsonObject): string | null {
 function toApiCall(text: string, page: number): ApiCall {
   const record = parseObject(text);
   if (record === null)
-    throw new ApiResponseError(PROVIDER, `page ${page} has a record that is not an object`);
+    throw new ApiResponseError(PROVIDER, `page ${page} has no valid detail record (not an object)`);
   const leg = legIdOf(record);
   if (leg !== null) return { callId: leg, body: text, ended: true };
   // Not stored, only counted; identified by the record's own id (or its bytes) so a repeat counts once.
