@@ -10,6 +10,7 @@
  * bundle without 8–47 MB of SDK (reconcile-apis.md §5 of each provider).
  */
 import type { Delivery } from '../envelope';
+import { byArrival, type JsonObject, parseObject } from '../normalize/json';
 import type { CallRecord } from '../record';
 
 /** The event type of a delivery that is a list API's call object (never a webhook's event type). */
@@ -218,6 +219,21 @@ export interface ProviderApi<Credentials = unknown> {
   completeCall?(client: ApiClient, credentials: Credentials, call: ApiCall): Promise<ApiCall>;
   /** The API's call object(s) stored for one call → its record (no `sources`); null if none usable. */
   toCallRecord(deliveries: readonly Delivery[]): CallRecord | null;
+}
+
+/**
+ * The API object a call's record is made from: the latest fetch of it (an ended call's object no
+ * longer changes), parsed, with its call id and the earliest arrival, which dates the record.
+ */
+export function latestApiObject(
+  deliveries: readonly Delivery[],
+): { callId: string; object: JsonObject; receivedAt: string } | null {
+  const sorted = [...deliveries].sort(byArrival);
+  const latest = sorted.at(-1);
+  const first = sorted[0];
+  const object = latest ? parseObject(latest.body) : null;
+  if (!latest || !first || object === null || latest.callId === null) return null;
+  return { callId: latest.callId, object, receivedAt: first.receivedAt };
 }
 
 /** Every element of the JSON array at `key` of an object (or of a top-level array) as its exact text. */

@@ -11,14 +11,7 @@
  * window is clamped (`retentionMs`) and the summary says from when it was listed.
  */
 import type { Delivery } from '../../envelope';
-import {
-  byArrival,
-  isJsonObject,
-  type JsonObject,
-  nonEmptyText,
-  own,
-  parseObject,
-} from '../../normalize/json';
+import { isJsonObject, type JsonObject, nonEmptyText, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { parseIsoInstant, secondsBetween } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered } from '../../record';
@@ -29,6 +22,7 @@ import {
   ApiResponseError,
   arrayElementTexts,
   type CallWindow,
+  latestApiObject,
   type ProviderApi,
 } from '../api';
 import { outcomeOfCause } from './normalize';
@@ -142,12 +136,9 @@ export const bandwidthV2Api: ProviderApi<BandwidthV2ApiCredentials> = {
   },
 
   toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
-    const sorted = [...deliveries].sort(byArrival);
-    // An ended call's state no longer changes; the latest fetch is taken, the earliest dates the record.
-    const latest = sorted.at(-1);
-    const first = sorted[0];
-    const call = latest ? parseObject(latest.body) : null;
-    if (!latest || !first || call === null || latest.callId === null) return null;
+    const latest = latestApiObject(deliveries);
+    if (latest === null) return null;
+    const call = latest.object;
     const answeredAt = parseIsoInstant(own(call, 'answerTime'));
     const endedAt = parseIsoInstant(own(call, 'endTime'));
     // The API's `disconnectCause` takes the values of the disconnect callback's `cause`.
@@ -167,7 +158,7 @@ export const bandwidthV2Api: ProviderApi<BandwidthV2ApiCredentials> = {
       outcome,
       answered: isAnswered(outcome),
       hangupCause: cause ?? '',
-      receivedAt: first.receivedAt,
+      receivedAt: latest.receivedAt,
       // The callback record's detail keys, filled from the call state where it has them.
       details: {
         errorMessage: field(call, 'errorMessage'),

@@ -19,14 +19,7 @@
  * started_at, finished_at and answered_at"; `call_leg_id`/`from`/`to`/`hangup_cause` are read too.
  */
 import type { Delivery } from '../../envelope';
-import {
-  byArrival,
-  isJsonObject,
-  type JsonObject,
-  nonEmptyText,
-  own,
-  parseObject,
-} from '../../normalize/json';
+import { isJsonObject, type JsonObject, nonEmptyText, own, parseObject } from '../../normalize/json';
 import { normalizeAddress } from '../../normalize/phone';
 import { parseIsoInstant, secondsBetween, usableSeconds } from '../../normalize/time';
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
@@ -36,6 +29,7 @@ import {
   ApiResponseError,
   arrayElementTexts,
   type CallWindow,
+  latestApiObject,
   type ProviderApi,
 } from '../api';
 import { MAX_CALL_ID_LENGTH } from './ingress';
@@ -123,12 +117,9 @@ export const telnyxApi: ProviderApi<TelnyxApiCredentials> = {
   },
 
   toCallRecord(deliveries: readonly Delivery[]): CallRecord | null {
-    const sorted = [...deliveries].sort(byArrival);
-    // A finished call's record no longer changes; the latest fetch is taken, the earliest dates the record.
-    const latest = sorted.at(-1);
-    const first = sorted[0];
-    const record = latest ? parseObject(latest.body) : null;
-    if (!latest || !first || record === null || latest.callId === null) return null;
+    const latest = latestApiObject(deliveries);
+    if (latest === null) return null;
+    const record = latest.object;
     const answeredAt = parseIsoInstant(own(record, 'answered_at'));
     const endedAt = parseIsoInstant(own(record, 'finished_at'));
     const cause = field(record, 'hangup_cause');
@@ -148,7 +139,7 @@ export const telnyxApi: ProviderApi<TelnyxApiCredentials> = {
       outcome,
       answered: isAnswered(outcome),
       hangupCause: cause ?? '',
-      receivedAt: first.receivedAt,
+      receivedAt: latest.receivedAt,
       // The Call Control record's detail keys, filled from the detail record where it has them.
       details: {
         product: 'call-control',
