@@ -48,6 +48,7 @@ the queue, like a webhook delivery). Providers with a list API: ${API_PROVIDER_N
   --since, --until   ISO instant or YYYY-MM-DD (UTC); --until defaults to now
   --dry-run          list and check only; nothing is enqueued
   --json             one JSON array of { provider, listed, alreadyRecorded, enqueued, failed }
+                     (+ unmatched where a provider's API ids may not match its webhooks': telnyx)
   --stage <stage>    a deployed stage: its table and queue, credentials from SSM
                      /${SERVICE}/<stage>/<provider>-api (without it: the local stack, credentials
                      from <PROVIDER>_API_CREDENTIALS, e.g. TWILIO_API_CREDENTIALS)
@@ -140,6 +141,7 @@ export async function backfillCommand(argv: readonly string[], io: BackfillIo): 
         alreadyRecorded: 0,
         enqueued: 0,
         failed: 0,
+        ...(api.reportsUnmatched && { unmatched: 0 }),
       };
       try {
         const { credentials, source } = await resolveCredentials(api, values.stage, values.region, io.env);

@@ -20,11 +20,31 @@ export interface ReconcileCounts {
   alreadyRecorded: number;
   enqueued: number;
   failed: number;
+  /**
+   * Listed calls whose API id cannot be matched to their webhooks' id: skipped, never stored (only
+   * for a provider whose lister reports them, `ProviderApi.reportsUnmatched`).
+   */
+  unmatched?: number;
+  /** The window started before the API's retention: it was listed from here (ISO instant). */
+  listedFrom?: string;
 }
 
 /** The summary line of a provider's run (spec §7), as backfill and the local reconciler print it. */
 export const summaryLine = (c: ReconcileCounts) =>
-  `${c.provider}: listed ${c.listed}, already recorded ${c.alreadyRecorded}, enqueued ${c.enqueued}, failed ${c.failed}`;
+  `${c.provider}: listed ${c.listed}, already recorded ${c.alreadyRecorded}, enqueued ${c.enqueued}, failed ${c.failed}` +
+  (c.unmatched === undefined ? '' : `, unmatched ${c.unmatched}`) +
+  (c.listedFrom === undefined ? '' : ` (listed from ${c.listedFrom}: the API keeps no older calls)`);
+
+/** The window, its start moved up to the oldest call the API still keeps (Bandwidth v2: 7 days). */
+export function clampToRetention(api: Pick<ProviderApi, 'retentionMs'>, window: CallWindow, now: Date) {
+  if (api.retentionMs === undefined) return { window, clamped: false };
+  const oldest = new Date(now.getTime() - api.retentionMs);
+  if (window.since >= oldest) return { window, clamped: false };
+  return {
+    window: { since: oldest < window.until ? oldest : window.until, until: window.until },
+    clamped: true,
+  };
+}
 
 /** The existence check: which of these calls of a provider have a record. */
 export type RecordedCalls = (provider: string, callIds: readonly string[]) => Promise<ReadonlySet<string>>;
@@ -77,7 +97,7 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
  */
 export async function reconcileWindow<C>(
   deps: ReconcileDeps<C>,
-  window: CallWindow,
+  requested: CallWindow,
 ): Promise<ReconcileCounts> {
   const { api, client, credentials } = deps;
   const now = deps.now ?? (() => new Date());
@@ -87,7 +107,11 @@ export async function reconcileWindow<C>(
     alreadyRecorded: 0,
     enqueued: 0,
     failed: 0,
+    ...(api.reportsUnmatched && { unmatched: 0 }),
   };
+  const clamp = clampToRetention(api, requested, now());
+  const window = clamp.window;
+  if (clamp.clamped) counts.listedFrom = window.since.toISOString();
   // A call can be on two lists (Twilio by end and by start time) or on two pages (a time-paged API).
   const seen = new Set<string>();
   for await (const page of api.listCalls(client, credentials, window)) {
@@ -95,9 +119,13 @@ export async function reconcileWindow<C>(
     for (const call of page) {
       if (!call.ended || seen.has(call.callId)) continue;
       seen.add(call.callId);
-      fresh.push(call);
+      if (call.unmatched) counts.unmatched = (counts.unmatched ?? 0) + 1;
+      else fresh.push(call);
     }
-    if (fresh.length === 0) continue;
+    if (fresh.length === 0) {
+      deps.onProgress?.(counts);
+      continue;
+    }
     counts.listed += fresh.length;
     const recorded = new Set<string>();
     for (let i = 0; i < fresh.length; i += 100) {

@@ -1,12 +1,21 @@
 /**
- * `npm run fake-api -- <twilio|retell|vapi> [--calls N] [--hours H] [--port P]`: a local fake of the
+ * `npm run fake-api -- <twilio|retell|vapi|bandwidth-v2|telnyx> [--calls N] [--hours H] [--port P]`: a local fake of the
  * provider's list-calls API (test/fakes/), seeded with N ended calls over the last H hours, for the
  * docs/reconcile.md's backfill walkthrough. Prints the two variables that point backfill at it; Ctrl-C stops.
  */
 import { parseArgs } from 'node:util';
+import {
+  BANDWIDTH_V2_FAKE_CREDENTIALS,
+  bandwidthV2ApiCall,
+  startBandwidthV2Fake,
+} from '../test/fakes/bandwidth-v2-api';
 import { RETELL_FAKE_API_KEY, retellApiCall, startRetellFake } from '../test/fakes/retell-api';
+import { startTelnyxFake, TELNYX_FAKE_API_KEY, telnyxDetailRecord } from '../test/fakes/telnyx-api';
 import { seedTwilioCalls, startTwilioFake, TWILIO_FAKE_CREDENTIALS } from '../test/fakes/twilio-api';
 import { startVapiFake, VAPI_FAKE_API_KEY, vapiApiCall } from '../test/fakes/vapi-api';
+
+const USAGE =
+  'usage: npm run fake-api -- <twilio|retell|vapi|bandwidth-v2|telnyx> [--calls N] [--hours H] [--port P]';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,7 +30,7 @@ const count = Number(values.calls);
 const hours = Number(values.hours);
 const port = Number(values.port);
 if (!Number.isInteger(count) || count < 0 || !(hours > 0) || !Number.isInteger(port)) {
-  console.error('usage: npm run fake-api -- <twilio|retell|vapi> [--calls N] [--hours H] [--port P]');
+  console.error(USAGE);
   process.exit(2);
 }
 const until = new Date(Date.now() - 5 * 60_000);
@@ -51,11 +60,23 @@ if (provider === 'twilio') {
   );
   fake = await startVapiFake(calls, VAPI_FAKE_API_KEY, { port });
   credentials = { apiKey: VAPI_FAKE_API_KEY };
+} else if (provider === 'bandwidth-v2') {
+  const calls = Array.from({ length: count }, (_, i) =>
+    bandwidthV2ApiCall({ callId: `c-fake-${i}`, endedAt: at(i) }),
+  );
+  fake = await startBandwidthV2Fake(calls, { ...BANDWIDTH_V2_FAKE_CREDENTIALS }, { port });
+  credentials = BANDWIDTH_V2_FAKE_CREDENTIALS;
+} else if (provider === 'telnyx') {
+  const records = Array.from({ length: count }, (_, i) =>
+    telnyxDetailRecord({ id: `fake-record-${i}`, leg: `fake-leg-${i}`, endedAt: at(i) }),
+  );
+  fake = await startTelnyxFake(records, TELNYX_FAKE_API_KEY, { port });
+  credentials = { apiKey: TELNYX_FAKE_API_KEY };
 } else {
-  console.error('usage: npm run fake-api -- <twilio|retell|vapi> [--calls N] [--hours H] [--port P]');
+  console.error(USAGE);
   process.exit(2);
 }
-const prefix = provider.toUpperCase();
+const prefix = provider.toUpperCase().replace(/-/g, '_');
 console.log(
   `fake ${provider} API with ${count} ended calls from ${since.toISOString()} to ${until.toISOString()}`,
 );

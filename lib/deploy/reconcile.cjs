@@ -9,7 +9,7 @@ const { providers } = require('../providers/providers.json');
 const { deployedProviders } = require('./providers.cjs');
 
 /** The providers with a list API (lib/providers/api-registry.ts; the template test checks both agree). */
-const API_PROVIDERS = ['twilio', 'retell', 'vapi'];
+const API_PROVIDERS = ['twilio', 'retell', 'vapi', 'bandwidth-v2', 'telnyx'];
 
 const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 const pascal = (name) => camel(name).replace(/^./, (c) => c.toUpperCase());

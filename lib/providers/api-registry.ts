@@ -4,7 +4,9 @@
  * (reconcile-apis.md, summary table); the other providers' listers are not written yet.
  */
 import type { ProviderApi } from './api';
+import { bandwidthV2Api } from './bandwidth-v2/api';
 import { retellApi } from './retell/api';
+import { telnyxApi } from './telnyx/api';
 import { twilioApi } from './twilio/api';
 import { vapiApi } from './vapi/api';
 
@@ -13,6 +15,8 @@ export const providerApis: Readonly<Record<string, ProviderApi<any>>> = Object.f
   [twilioApi.name]: twilioApi,
   [retellApi.name]: retellApi,
   [vapiApi.name]: vapiApi,
+  [bandwidthV2Api.name]: bandwidthV2Api,
+  [telnyxApi.name]: telnyxApi,
 });
 
 export const API_PROVIDER_NAMES: readonly string[] = Object.keys(providerApis);

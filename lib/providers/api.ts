@@ -10,6 +10,7 @@
  * bundle without 8–47 MB of SDK (reconcile-apis.md §5 of each provider).
  */
 import type { Delivery } from '../envelope';
+import { byArrival, type JsonObject, parseObject } from '../normalize/json';
 import type { CallRecord } from '../record';
 
 /** The event type of a delivery that is a list API's call object (never a webhook's event type). */
@@ -25,6 +26,11 @@ export interface ApiCall {
    * by a later window.
    */
   ended: boolean;
+  /**
+   * The API's id for this call is not the id its webhooks carry, and cannot be mapped to it: the
+   * call is counted (`unmatched N`) and never stored, so it cannot become a second record.
+   */
+  unmatched?: boolean;
 }
 
 /** [since, until): the calls that ended in it (start-time listing too where the provider needs it). */
@@ -107,9 +113,13 @@ export interface ApiClientOptions {
 
 export interface ApiClient {
   readonly provider: string;
+  /** The base URL without a trailing slash: a pagination link is followed only beneath it. */
+  readonly baseUrl: string;
   readonly stats: ApiStats;
   /** The response text of a 2xx; throws ApiAuthError, ApiRateLimitError or ApiResponseError. */
   request(request: ApiRequest): Promise<string>;
+  /** The same, with the response's headers (Bandwidth v2 pages through its `Link` header). */
+  requestWithHeaders(request: ApiRequest): Promise<{ text: string; headers: Headers }>;
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -129,57 +139,59 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const sleep = options.sleep ?? sleepFor;
   const base = options.baseUrl.replace(/\/+$/, '');
   const stats: ApiStats = { requests: 0, retries: 0 };
+  const requestWithHeaders: ApiClient['requestWithHeaders'] = async ({ method = 'GET', path, body }) => {
+    let lastStatus = 0;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      let response: Response;
+      stats.requests += 1;
+      try {
+        response = await doFetch(`${base}${path}`, {
+          method,
+          headers: {
+            authorization: options.authorization,
+            accept: 'application/json',
+            ...(body !== undefined && { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (error) {
+        // Network trouble is transient like a 5xx; the message never carries the credential.
+        lastStatus = 0;
+        if (attempt === maxAttempts)
+          throw new ApiResponseError(options.provider, `request failed: ${(error as Error).message}`);
+        stats.retries += 1;
+        await sleep(Math.min(maxDelayMs, 250 * 2 ** attempt));
+        continue;
+      }
+      const text = await response.text();
+      if (response.ok) return { text, headers: response.headers };
+      if (response.status === 401 || response.status === 403)
+        throw new ApiAuthError(options.provider, response.status, options.credentialSource);
+      if (response.status === 429 || response.status >= 500) {
+        lastStatus = response.status;
+        if (attempt === maxAttempts) break;
+        stats.retries += 1;
+        // The provider's Retry-After when it sends one, else exponential backoff with jitter.
+        const wait =
+          retryAfterMs(response.headers.get('retry-after')) ?? 250 * 2 ** attempt * (0.5 + Math.random() / 2);
+        await sleep(Math.min(maxDelayMs, wait));
+        continue;
+      }
+      throw new ApiResponseError(
+        options.provider,
+        `${method} ${path.split('?')[0]} answered ${response.status}`,
+        response.status,
+      );
+    }
+    throw new ApiRateLimitError(options.provider, lastStatus, maxAttempts);
+  };
   return {
     provider: options.provider,
+    baseUrl: base,
     stats,
-    async request({ method = 'GET', path, body }) {
-      let lastStatus = 0;
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        let response: Response;
-        stats.requests += 1;
-        try {
-          response = await doFetch(`${base}${path}`, {
-            method,
-            headers: {
-              authorization: options.authorization,
-              accept: 'application/json',
-              ...(body !== undefined && { 'content-type': 'application/json' }),
-            },
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal: AbortSignal.timeout(30_000),
-          });
-        } catch (error) {
-          // Network trouble is transient like a 5xx; the message never carries the credential.
-          lastStatus = 0;
-          if (attempt === maxAttempts)
-            throw new ApiResponseError(options.provider, `request failed: ${(error as Error).message}`);
-          stats.retries += 1;
-          await sleep(Math.min(maxDelayMs, 250 * 2 ** attempt));
-          continue;
-        }
-        const text = await response.text();
-        if (response.ok) return text;
-        if (response.status === 401 || response.status === 403)
-          throw new ApiAuthError(options.provider, response.status, options.credentialSource);
-        if (response.status === 429 || response.status >= 500) {
-          lastStatus = response.status;
-          if (attempt === maxAttempts) break;
-          stats.retries += 1;
-          // The provider's Retry-After when it sends one, else exponential backoff with jitter.
-          const wait =
-            retryAfterMs(response.headers.get('retry-after')) ??
-            250 * 2 ** attempt * (0.5 + Math.random() / 2);
-          await sleep(Math.min(maxDelayMs, wait));
-          continue;
-        }
-        throw new ApiResponseError(
-          options.provider,
-          `${method} ${path.split('?')[0]} answered ${response.status}`,
-          response.status,
-        );
-      }
-      throw new ApiRateLimitError(options.provider, lastStatus, maxAttempts);
-    },
+    requestWithHeaders,
+    request: async (request) => (await requestWithHeaders(request)).text,
   };
 }
 
@@ -188,6 +200,13 @@ export interface ProviderApi<Credentials = unknown> {
   readonly name: string;
   /** The API's production base URL (`<PROVIDER>_API_BASE_URL` overrides it). */
   readonly defaultBaseUrl: string;
+  /**
+   * How long after a call ended the API still lists it (Bandwidth v2: 7 days); a window reaching
+   * further back is clamped and the summary says so. Absent: no documented limit.
+   */
+  readonly retentionMs?: number;
+  /** The lister may mark calls `unmatched` (Telnyx): the summary then always shows the count. */
+  readonly reportsUnmatched?: boolean;
   /** The credential JSON's fields, checked; throws ApiCredentialsError naming `source`. */
   parseCredentials(value: unknown, source: string): Credentials;
   /** The Authorization header for these credentials. */
@@ -204,6 +223,21 @@ export interface ProviderApi<Credentials = unknown> {
   completeCall?(client: ApiClient, credentials: Credentials, call: ApiCall): Promise<ApiCall>;
   /** The API's call object(s) stored for one call → its record (no `sources`); null if none usable. */
   toCallRecord(deliveries: readonly Delivery[]): CallRecord | null;
+}
+
+/**
+ * The API object a call's record is made from: the latest fetch of it (an ended call's object no
+ * longer changes), parsed, with its call id and the earliest arrival, which dates the record.
+ */
+export function latestApiObject(
+  deliveries: readonly Delivery[],
+): { callId: string; object: JsonObject; receivedAt: string } | null {
+  const sorted = [...deliveries].sort(byArrival);
+  const latest = sorted.at(-1);
+  const first = sorted[0];
+  const object = latest ? parseObject(latest.body) : null;
+  if (!latest || !first || object === null || latest.callId === null) return null;
+  return { callId: latest.callId, object, receivedAt: first.receivedAt };
 }
 
 /** Every element of the JSON array at `key` of an object (or of a top-level array) as its exact text. */

@@ -12,10 +12,18 @@ import {
   createApiClient,
   type ProviderApi,
 } from '../../lib/providers/api';
+import { bandwidthV2Api } from '../../lib/providers/bandwidth-v2/api';
 import { retellApi } from '../../lib/providers/retell/api';
+import { telnyxApi } from '../../lib/providers/telnyx/api';
 import { twilioApi } from '../../lib/providers/twilio/api';
 import { vapiApi } from '../../lib/providers/vapi/api';
+import {
+  BANDWIDTH_V2_FAKE_CREDENTIALS,
+  bandwidthV2ApiCall,
+  startBandwidthV2Fake,
+} from '../fakes/bandwidth-v2-api';
 import { RETELL_FAKE_API_KEY, retellApiCall, startRetellFake } from '../fakes/retell-api';
+import { startTelnyxFake, TELNYX_FAKE_API_KEY, telnyxDetailRecord } from '../fakes/telnyx-api';
 import { startTwilioFake, TWILIO_FAKE_CREDENTIALS, twilioApiCall } from '../fakes/twilio-api';
 import { startVapiFake, VAPI_FAKE_API_KEY, vapiApiCall } from '../fakes/vapi-api';
 import type { FakeApi } from '../support/fake-api';
@@ -134,6 +142,89 @@ describe('vapi lister', () => {
   });
 });
 
+describe('bandwidth-v2 lister', () => {
+  const credentials = bandwidthV2Api.parseCredentials(BANDWIDTH_V2_FAKE_CREDENTIALS, 'X');
+
+  it('lists by start time from the longest call before the window, follows Link, keeps calls that ended in it', async () => {
+    const inWindow = Array.from({ length: 2100 }, (_, i) =>
+      bandwidthV2ApiCall({ callId: `c-in-${i}`, endedAt: at(i / 40) }),
+    );
+    // Started 10 h before the window, ended in it; ended before it; still live.
+    const long = bandwidthV2ApiCall({ callId: 'c-long', endedAt: at(30), seconds: 10.5 * 3600 });
+    const before = bandwidthV2ApiCall({ callId: 'c-before', endedAt: at(-1) });
+    const live = bandwidthV2ApiCall({ callId: 'c-live', endedAt: at(50), state: 'answered', endTime: null });
+    const fake = await startBandwidthV2Fake([...inWindow, long, before, live]);
+    fakes.push(fake);
+
+    const { calls } = await listAll(bandwidthV2Api, fake, credentials);
+
+    const ended = calls.filter((c) => c.ended).map((c) => c.callId);
+    expect(new Set(ended)).toEqual(new Set([...inWindow.map((c) => c.callId), 'c-long']));
+    expect(ended).not.toContain('c-live');
+    expect(fake.requests[0]?.path).toBe('/accounts/9900000/calls');
+    expect(fake.requests[0]?.query.get('minStartTime')).toBe('2026-11-29T10:00:00.000Z');
+    expect(fake.requests[0]?.query.get('maxStartTime')).toBe(WINDOW.until.toISOString());
+    expect(fake.requests.map((r) => r.query.get('pageToken'))).toEqual([null, '1000', '2000']);
+    expect(JSON.parse(calls.find((c) => c.callId === 'c-long')?.body ?? '')).toEqual(long);
+  });
+
+  it('an empty page ends the listing; a Link to anywhere else is refused', async () => {
+    const fake = await startBandwidthV2Fake([]);
+    fakes.push(fake);
+    expect((await listAll(bandwidthV2Api, fake, credentials)).calls).toEqual([]);
+    const elsewhere = await startBandwidthV2Fake([bandwidthV2ApiCall({ callId: 'c-1', endedAt: at(1) })]);
+    fakes.push(elsewhere);
+    const client = createApiClient({
+      provider: 'bandwidth-v2',
+      baseUrl: elsewhere.url,
+      authorization: bandwidthV2Api.authorization(credentials),
+      credentialSource: 'X',
+      fetch: async (url, init) => {
+        const response = await fetch(url, init);
+        const headers = new Headers(response.headers);
+        headers.set('link', '<https://attacker.example/accounts/9900000/calls?pageToken=1>; rel="next"');
+        return new Response(await response.text(), { status: response.status, headers });
+      },
+    });
+    const pages = bandwidthV2Api.listCalls(client, credentials, WINDOW)[Symbol.asyncIterator]();
+    expect((await pages.next()).value).toHaveLength(1);
+    await expect(pages.next()).rejects.toThrow(/links to another list/);
+  });
+});
+
+describe('telnyx lister', () => {
+  const credentials = telnyxApi.parseCredentials({ apiKey: TELNYX_FAKE_API_KEY }, 'X');
+
+  it('pages call-control detail records by page[number] over finished_at; a record without a leg is unmatched', async () => {
+    const inWindow = Array.from({ length: 120 }, (_, i) =>
+      telnyxDetailRecord({ id: `r-${i}`, endedAt: at(i / 3) }),
+    );
+    const noLeg = telnyxDetailRecord({ id: 'r-no-leg', leg: null, endedAt: at(59) });
+    const late = telnyxDetailRecord({ id: 'r-late', endedAt: at(61) });
+    const fake = await startTelnyxFake([...inWindow, noLeg, late]);
+    fakes.push(fake);
+
+    const { calls } = await listAll(telnyxApi, fake, credentials);
+
+    expect(calls.filter((c) => !c.unmatched).map((c) => c.callId)).toEqual(
+      inWindow.map((r) => `leg-${r.id}`),
+    );
+    expect(calls.filter((c) => c.unmatched).map((c) => c.callId)).toEqual(['unmatched:r-no-leg']);
+    expect(fake.requests.map((r) => r.query.get('page[number]'))).toEqual(['1', '2', '3']);
+    expect(fake.requests[0]?.query.get('filter[record_type]')).toBe('call-control');
+    expect(fake.requests[0]?.query.get('filter[finished_at][gte]')).toBe(WINDOW.since.toISOString());
+    expect(fake.requests[0]?.query.get('filter[finished_at][lt]')).toBe(WINDOW.until.toISOString());
+    expect(fake.requests[0]?.query.get('page[size]')).toBe('50');
+  });
+
+  it('an empty page ends the listing', async () => {
+    const fake = await startTelnyxFake([]);
+    fakes.push(fake);
+    expect((await listAll(telnyxApi, fake, credentials)).calls).toEqual([]);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
 describe('every lister, on bad answers', () => {
   const cases = [
     {
@@ -165,6 +256,23 @@ describe('every lister, on bad answers', () => {
       credentials: { apiKey: VAPI_FAKE_API_KEY } as unknown,
       wrong: { apiKey: 'wrong' } as unknown,
       withoutId: JSON.stringify([{ status: 'ended', updatedAt: at(2).toISOString() }]),
+    },
+    {
+      name: 'bandwidth-v2',
+      start: () => startBandwidthV2Fake([bandwidthV2ApiCall({ callId: 'c-1', endedAt: at(1) })]),
+      api: bandwidthV2Api as ProviderApi<unknown>,
+      credentials: bandwidthV2Api.parseCredentials(BANDWIDTH_V2_FAKE_CREDENTIALS, 'X') as unknown,
+      wrong: { ...BANDWIDTH_V2_FAKE_CREDENTIALS, password: 'wrong' } as unknown,
+      withoutId: JSON.stringify([{ state: 'disconnected', endTime: at(2).toISOString() }]),
+    },
+    {
+      name: 'telnyx',
+      start: () => startTelnyxFake([telnyxDetailRecord({ id: 'r-1', endedAt: at(1) })]),
+      api: telnyxApi as ProviderApi<unknown>,
+      credentials: { apiKey: TELNYX_FAKE_API_KEY } as unknown,
+      wrong: { apiKey: 'wrong' } as unknown,
+      // A record without a leg is counted, not refused (above); one that is not an object is refused.
+      withoutId: JSON.stringify({ data: [42], meta: { page_number: 1, total_pages: 1 } }),
     },
   ];
 

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USAGE as CALLS_USAGE } from '../../lib/calls/args';
+import { startTelnyxFake, TELNYX_FAKE_API_KEY, telnyxDetailRecord } from '../fakes/telnyx-api';
 import { projectDir, ROOT } from '../support/project-dir';
 import { killAllStacks, type StackProcess, spawnStack } from '../support/stack-process';
 
@@ -113,6 +114,32 @@ describe('the README commands', () => {
     expect(redrive.code).toBe(0);
     expect(replay.stdout).toMatch(/^0 call\(s\): .* — dry run, nothing written\n$/);
     expect(replay.code).toBe(0);
+  }, 120_000);
+
+  it('finds the running stack for backfill too', async () => {
+    // Prepare: a fake Telnyx API with one call the table does not have.
+    const fake = await startTelnyxFake([
+      telnyxDetailRecord({ id: 'r-readme', leg: 'readme-leg', endedAt: new Date(Date.now() - 600_000) }),
+    ]);
+    Object.assign(env, {
+      TELNYX_API_BASE_URL: fake.url,
+      TELNYX_API_CREDENTIALS: JSON.stringify({ apiKey: TELNYX_FAKE_API_KEY }),
+    });
+    try {
+      // Act
+      const result = await sh('npm run -s backfill -- --provider telnyx --since 2026-11-01');
+
+      // Assess
+      expect(result).toEqual({
+        code: 0,
+        stdout: 'telnyx: listed 1, already recorded 0, enqueued 1, failed 0, unmatched 0\n',
+        stderr: '',
+      });
+    } finally {
+      delete env.TELNYX_API_BASE_URL;
+      delete env.TELNYX_API_CREDENTIALS;
+      await fake.close();
+    }
   }, 120_000);
 
   it('--help of every CLI through npm run -s: the usage on stdout, exit 0, nothing started', async () => {

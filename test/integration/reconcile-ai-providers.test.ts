@@ -4,12 +4,12 @@
  * call under PCI mode has no transcript to recover and its record says so.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backfillCommand } from '../../lib/backfill';
 import { getCall, getRawDeliveries } from '../../lib/calls/query';
 import type { QueuePoller } from '../../lib/local/poller';
 import { normalizers } from '../../lib/providers/registry';
 import { RETELL_FAKE_API_KEY, retellApiCall, startRetellFake } from '../fakes/retell-api';
 import { startVapiFake, VAPI_FAKE_API_KEY, vapiApiCall } from '../fakes/vapi-api';
+import { runBackfill } from '../support/backfill';
 import type { FakeApi } from '../support/fake-api';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -27,24 +27,15 @@ afterEach(async () => {
 
 const ended = new Date(Date.now() - 30 * 60_000);
 
-async function backfill(provider: string, env: Record<string, string>) {
-  const out: string[] = [];
-  const code = await backfillCommand(
+const backfill = async (provider: string, env: Record<string, string>) => {
+  const { code, out } = await runBackfill(
+    stack,
+    poller,
     ['--provider', provider, '--since', new Date(Date.now() - 3_600_000).toISOString()],
-    {
-      stdout: { write: (text: string) => out.push(text) > 0 },
-      stderr: { write: () => true },
-      env: {
-        AWS_ENDPOINT_URL_SQS: stack.sqsEmulator.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoEmulator.endpoint,
-        ...env,
-      },
-      target: { table: stack.tableName, queue: stack.queueUrls.queueUrl.split('/').pop() },
-    },
+    env,
   );
-  await poller.drain();
-  return { code, out: out.join('') };
-}
+  return { code, out };
+};
 
 const reader = () => ({ store: stack.store, normalizers });
 

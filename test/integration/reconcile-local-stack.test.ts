@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getCall } from '../../lib/calls/query';
 import { type LocalStack, startLocalStack } from '../../lib/local/stack';
+import { API_PROVIDER_NAMES, credentialsVariable } from '../../lib/providers/api-registry';
 import { normalizers } from '../../lib/providers/registry';
 import { buildCallStore } from '../../lib/store';
 import {
@@ -44,9 +45,11 @@ describe('npm start and the list APIs', () => {
     await start({}, logs);
     const banner = logs.join('\n');
     expect(banner).toContain('backfill/reconcile: no provider API credentials set, no reconciler runs');
+    // Every provider with a lister, in the registry's order (twilio, retell, vapi, …).
     expect(banner).toContain(
-      'to backfill twilio, retell, vapi: set TWILIO_API_CREDENTIALS, RETELL_API_CREDENTIALS, VAPI_API_CREDENTIALS',
+      `to backfill ${API_PROVIDER_NAMES.join(', ')}: set ${API_PROVIDER_NAMES.map(credentialsVariable).join(', ')}`,
     );
+    expect(banner).toContain('to backfill twilio, retell, vapi, ');
     expect(logs.some((line) => line.startsWith('reconcile:'))).toBe(false);
   });
 

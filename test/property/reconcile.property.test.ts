@@ -10,7 +10,9 @@ import { buildRecord } from '../../lib/consumer';
 import type { Delivery } from '../../lib/envelope';
 import { normalizers } from '../../lib/providers/registry';
 import { apiDelivery } from '../../lib/reconcile';
+import { bandwidthV2ApiCall } from '../fakes/bandwidth-v2-api';
 import { retellApiCall } from '../fakes/retell-api';
+import { telnyxDetailRecord } from '../fakes/telnyx-api';
 import { rfc2822, twilioApiCall } from '../fakes/twilio-api';
 import { vapiApiCall } from '../fakes/vapi-api';
 import { rawFormFixture, withFields } from '../support/signed-requests';
@@ -50,6 +52,11 @@ const twilioCall = (duration: number) => ({
 });
 
 const RETELL_ID = 'Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6';
+const BANDWIDTH_ID = 'c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d';
+const TELNYX_LEG = '428c31b6-7af4-4bcb-b7f5-5013ef9657c1';
+/** An API delivery of `value` (its JSON text) for call `callId`, fetched at `second`. */
+const apiOf = (provider: string, callId: string, value: unknown, second: number) =>
+  apiDelivery(provider, { callId, body: JSON.stringify(value), ended: true }, at(second), 'reconcile');
 const VAPI_ID = '0a8a3f2c-5b1e-4c7d-9f3a-2e6b8d4c1a90';
 
 /** Per provider: every delivery a call may have, webhook and API (two fetches, differing). */
@@ -81,6 +88,18 @@ const CASES: Record<string, Delivery[]> = {
       at(200),
       'reconcile',
     ),
+  ],
+  'bandwidth-v2': [
+    webhook('bandwidth-v2', BANDWIDTH_ID, 'answer', fixture('bandwidth-v2', 'answer'), 10, 1),
+    webhook('bandwidth-v2', BANDWIDTH_ID, 'disconnect', fixture('bandwidth-v2', 'disconnect'), 20, 2),
+    apiOf('bandwidth-v2', BANDWIDTH_ID, bandwidthV2ApiCall({ callId: BANDWIDTH_ID }), 100),
+    apiOf('bandwidth-v2', BANDWIDTH_ID, bandwidthV2ApiCall({ callId: BANDWIDTH_ID, lastUpdate: null }), 900),
+  ],
+  telnyx: [
+    webhook('telnyx', TELNYX_LEG, 'call.answered', fixture('telnyx', 'call-answered'), 10, 1),
+    webhook('telnyx', TELNYX_LEG, 'call.hangup', fixture('telnyx', 'call-hangup'), 20, 2),
+    apiOf('telnyx', TELNYX_LEG, telnyxDetailRecord({ id: 'r-1', leg: TELNYX_LEG }), 100),
+    apiOf('telnyx', TELNYX_LEG, telnyxDetailRecord({ id: 'r-1', leg: TELNYX_LEG, billed_sec: 120 }), 900),
   ],
   vapi: [
     webhook('vapi', VAPI_ID, 'end-of-call-report', fixture('vapi', 'end-of-call-report'), 10, 1),

@@ -1,8 +1,9 @@
 /** The pure pieces of reconciliation: exact call texts out of a page, Retry-After, the next window. */
 import { describe, expect, it } from 'vitest';
 import { type ApiClient, ApiResponseError, arrayElementTexts, retryAfterMs } from '../../lib/providers/api';
+import { nextLink } from '../../lib/providers/bandwidth-v2/api';
 import { retellApi } from '../../lib/providers/retell/api';
-import { nextWindow } from '../../lib/reconcile';
+import { clampToRetention, nextWindow, summaryLine } from '../../lib/reconcile';
 
 describe('arrayElementTexts', () => {
   it('returns each element of the array at a key byte for byte, escapes and brackets in strings included', () => {
@@ -102,5 +103,48 @@ describe('retell completeCall', () => {
         listed,
       ),
     ).rejects.toThrow('answered 400');
+  });
+});
+
+describe('nextLink (Bandwidth v2 pages through the Link header, RFC 8288)', () => {
+  it('finds rel="next" among other links, quoted or not, with other parameters', () => {
+    expect(nextLink('<https://x/calls?pageToken=a>; rel="next"')).toBe('https://x/calls?pageToken=a');
+    expect(nextLink('</first>; rel="first", <https://x/calls?pageToken=b,c>; title="n"; rel=next')).toBe(
+      'https://x/calls?pageToken=b,c',
+    );
+    expect(nextLink('<https://x/a>; rel="prev next"')).toBe('https://x/a');
+  });
+
+  it('is null without a next link', () => {
+    expect(nextLink(null)).toBeNull();
+    expect(nextLink('')).toBeNull();
+    expect(nextLink('<https://x/a>; rel="prev"')).toBeNull();
+    expect(nextLink('<https://x/a>; rel="nextpage"')).toBeNull();
+  });
+});
+
+describe('clampToRetention and the summary line', () => {
+  const now = new Date('2026-12-02T08:00:00Z');
+  const window = { since: new Date('2026-11-01T00:00:00Z'), until: now };
+
+  it('moves a start older than the retention up to it, and leaves others alone', () => {
+    expect(clampToRetention({ retentionMs: 7 * 86_400_000 }, window, now)).toEqual({
+      window: { since: new Date('2026-11-25T08:00:00Z'), until: now },
+      clamped: true,
+    });
+    expect(clampToRetention({}, window, now)).toEqual({ window, clamped: false });
+    const recent = { since: new Date('2026-12-01T00:00:00Z'), until: now };
+    expect(clampToRetention({ retentionMs: 7 * 86_400_000 }, recent, now)).toEqual({
+      window: recent,
+      clamped: false,
+    });
+  });
+
+  it('adds unmatched and the clamped start only when there are some', () => {
+    const counts = { provider: 'p', listed: 3, alreadyRecorded: 1, enqueued: 2, failed: 0 };
+    expect(summaryLine(counts)).toBe('p: listed 3, already recorded 1, enqueued 2, failed 0');
+    expect(summaryLine({ ...counts, unmatched: 0, listedFrom: '2026-11-25T08:00:00.000Z' })).toBe(
+      'p: listed 3, already recorded 1, enqueued 2, failed 0, unmatched 0 (listed from 2026-11-25T08:00:00.000Z: the API keeps no older calls)',
+    );
   });
 });
