@@ -80,8 +80,12 @@ describe('retell completeCall', () => {
   };
   const answering = (error: Error): ApiClient => ({
     provider: 'retell',
+    baseUrl: 'http://127.0.0.1:1',
     stats: { requests: 0, retries: 0 },
     request: async () => {
+      throw error;
+    },
+    requestWithHeaders: async () => {
       throw error;
     },
   });
