@@ -1,12 +1,14 @@
 /**
- * `npm run fake-api -- <twilio|retell|vapi> [--calls N] [--hours H] [--port P]`: a local fake of the
+ * `npm run fake-api -- <twilio|retell|vapi|plivo|vonage> [--calls N] [--hours H] [--port P]`: a local fake of the
  * provider's list-calls API (test/fakes/), seeded with N ended calls over the last H hours, for the
  * README's backfill walkthrough. Prints the two variables that point backfill at it; Ctrl-C stops.
  */
 import { parseArgs } from 'node:util';
+import { PLIVO_FAKE_CREDENTIALS, plivoApiCall, startPlivoFake } from '../test/fakes/plivo-api';
 import { RETELL_FAKE_API_KEY, retellApiCall, startRetellFake } from '../test/fakes/retell-api';
 import { seedTwilioCalls, startTwilioFake, TWILIO_FAKE_CREDENTIALS } from '../test/fakes/twilio-api';
 import { startVapiFake, VAPI_FAKE_API_KEY, vapiApiCall } from '../test/fakes/vapi-api';
+import { startVonageFake, VONAGE_FAKE_CREDENTIALS, vonageApiCall } from '../test/fakes/vonage-api';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,7 +23,9 @@ const count = Number(values.calls);
 const hours = Number(values.hours);
 const port = Number(values.port);
 if (!Number.isInteger(count) || count < 0 || !(hours > 0) || !Number.isInteger(port)) {
-  console.error('usage: npm run fake-api -- <twilio|retell|vapi> [--calls N] [--hours H] [--port P]');
+  console.error(
+    'usage: npm run fake-api -- <twilio|retell|vapi|plivo|vonage> [--calls N] [--hours H] [--port P]',
+  );
   process.exit(2);
 }
 const until = new Date(Date.now() - 5 * 60_000);
@@ -30,6 +34,8 @@ const at = (i: number) =>
   new Date(
     since.getTime() + Math.floor(((i + 0.5) * (until.getTime() - since.getTime())) / Math.max(1, count)),
   );
+
+const fakeUuid = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
 let fake: { url: string; close(): Promise<void> };
 let credentials: unknown;
@@ -51,8 +57,21 @@ if (provider === 'twilio') {
   );
   fake = await startVapiFake(calls, VAPI_FAKE_API_KEY, { port });
   credentials = { apiKey: VAPI_FAKE_API_KEY };
+} else if (provider === 'plivo') {
+  // UUIDs from the index, so a re-started fake lists the same calls.
+  const calls = Array.from({ length: count }, (_, i) =>
+    plivoApiCall({ callUuid: fakeUuid(i), endedAt: new Date(Math.floor(at(i).getTime() / 1000) * 1000) }),
+  );
+  fake = await startPlivoFake(calls, { ...PLIVO_FAKE_CREDENTIALS }, { port });
+  credentials = PLIVO_FAKE_CREDENTIALS;
+} else if (provider === 'vonage') {
+  const calls = Array.from({ length: count }, (_, i) => vonageApiCall({ uuid: fakeUuid(i), endedAt: at(i) }));
+  fake = await startVonageFake(calls, { port });
+  credentials = VONAGE_FAKE_CREDENTIALS;
 } else {
-  console.error('usage: npm run fake-api -- <twilio|retell|vapi> [--calls N] [--hours H] [--port P]');
+  console.error(
+    'usage: npm run fake-api -- <twilio|retell|vapi|plivo|vonage> [--calls N] [--hours H] [--port P]',
+  );
   process.exit(2);
 }
 const prefix = provider.toUpperCase();

@@ -4,15 +4,19 @@
  * (reconcile-apis.md, summary table); the other providers' listers are not written yet.
  */
 import type { ProviderApi } from './api';
+import { plivoApi } from './plivo/api';
 import { retellApi } from './retell/api';
 import { twilioApi } from './twilio/api';
 import { vapiApi } from './vapi/api';
+import { vonageApi } from './vonage/api';
 
 // biome-ignore lint/suspicious/noExplicitAny: each entry has its own credential type
 export const providerApis: Readonly<Record<string, ProviderApi<any>>> = Object.freeze({
   [twilioApi.name]: twilioApi,
   [retellApi.name]: retellApi,
   [vapiApi.name]: vapiApi,
+  [plivoApi.name]: plivoApi,
+  [vonageApi.name]: vonageApi,
 });
 
 export const API_PROVIDER_NAMES: readonly string[] = Object.keys(providerApis);
