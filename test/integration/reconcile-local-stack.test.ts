@@ -45,7 +45,7 @@ describe('npm start and the list APIs', () => {
     const banner = logs.join('\n');
     expect(banner).toContain('backfill/reconcile: no provider API credentials set, no reconciler runs');
     expect(banner).toContain(
-      'to backfill twilio, retell, vapi: set TWILIO_API_CREDENTIALS, RETELL_API_CREDENTIALS, VAPI_API_CREDENTIALS',
+      'to backfill twilio, retell, vapi, plivo, vonage: set TWILIO_API_CREDENTIALS, RETELL_API_CREDENTIALS, VAPI_API_CREDENTIALS, PLIVO_API_CREDENTIALS, VONAGE_API_CREDENTIALS',
     );
     expect(logs.some((line) => line.startsWith('reconcile:'))).toBe(false);
   });
