@@ -8,7 +8,7 @@
 const { providers } = require('../providers/providers.json');
 
 /** The providers with a list API (lib/providers/api-registry.ts; the template test checks both agree). */
-const API_PROVIDERS = ['twilio', 'retell', 'vapi'];
+const API_PROVIDERS = ['twilio', 'retell', 'vapi', 'plivo', 'vonage'];
 
 const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 const pascal = (name) => camel(name).replace(/^./, (c) => c.toUpperCase());
@@ -54,6 +54,12 @@ function reconcileFunction(name) {
       SECRETS_PATH: '${self:custom.secretsPath}',
       RECONCILE_LOOKBACK_MINUTES: '${param:reconcileLookbackMinutes}',
       [`${upper(name)}_API_BASE_URL`]: `\${param:${camel(name)}ApiBaseUrl, ''}`,
+      // The settings its normalizer reads, as the consumer gets them (Plivo: PLIVO_TIMEZONE).
+      ...Object.fromEntries(
+        (providers.find((p) => p.name === name)?.consumerSettings ?? []).map(
+          ({ env, param, default: fallback }) => [env, `\${param:${param}, '${fallback}'}`],
+        ),
+      ),
     },
     events: [{ schedule: { rate: 'rate(${param:reconcileMinutes} minutes)' } }],
   };
