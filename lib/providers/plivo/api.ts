@@ -120,7 +120,7 @@ async function* range(
       if (!(ended >= gte && ended < lt))
         throw new ApiResponseError(
           PROVIDER,
-          `a listed call ended outside the range asked for (${utc(gte)} to ${utc(lt)} UTC): the page is not the filtered list`,
+          `a listed call ended outside the range asked for (${utc(gte)} to ${utc(lt)} UTC): the page is not the filtered list, or a zone-less time is not in PLIVO_TIMEZONE`,
         );
       if (ended >= window.since.getTime() && ended < window.until.getTime())
         page.push({ callId: id, body: callText, ended: true });
