@@ -1,5 +1,5 @@
 /**
- * `npm run fake-api -- <twilio|retell|vapi|bandwidth-v2|telnyx> [--calls N] [--hours H] [--port P]`: a local fake of the
+ * `npm run fake-api -- <twilio|retell|vapi|plivo|vonage|bandwidth-v2|telnyx> [--calls N] [--hours H] [--port P]`: a local fake of the
  * provider's list-calls API (test/fakes/), seeded with N ended calls over the last H hours, for the
  * docs/reconcile.md's backfill walkthrough. Prints the two variables that point backfill at it; Ctrl-C stops.
  */
@@ -9,13 +9,15 @@ import {
   bandwidthV2ApiCall,
   startBandwidthV2Fake,
 } from '../test/fakes/bandwidth-v2-api';
+import { PLIVO_FAKE_CREDENTIALS, plivoApiCall, startPlivoFake } from '../test/fakes/plivo-api';
 import { RETELL_FAKE_API_KEY, retellApiCall, startRetellFake } from '../test/fakes/retell-api';
 import { startTelnyxFake, TELNYX_FAKE_API_KEY, telnyxDetailRecord } from '../test/fakes/telnyx-api';
 import { seedTwilioCalls, startTwilioFake, TWILIO_FAKE_CREDENTIALS } from '../test/fakes/twilio-api';
 import { startVapiFake, VAPI_FAKE_API_KEY, vapiApiCall } from '../test/fakes/vapi-api';
+import { startVonageFake, VONAGE_FAKE_CREDENTIALS, vonageApiCall } from '../test/fakes/vonage-api';
 
 const USAGE =
-  'usage: npm run fake-api -- <twilio|retell|vapi|bandwidth-v2|telnyx> [--calls N] [--hours H] [--port P]';
+  'usage: npm run fake-api -- <twilio|retell|vapi|plivo|vonage|bandwidth-v2|telnyx> [--calls N] [--hours H] [--port P]';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -40,6 +42,8 @@ const at = (i: number) =>
     since.getTime() + Math.floor(((i + 0.5) * (until.getTime() - since.getTime())) / Math.max(1, count)),
   );
 
+const fakeUuid = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+
 let fake: { url: string; close(): Promise<void> };
 let credentials: unknown;
 if (provider === 'twilio') {
@@ -60,6 +64,17 @@ if (provider === 'twilio') {
   );
   fake = await startVapiFake(calls, VAPI_FAKE_API_KEY, { port });
   credentials = { apiKey: VAPI_FAKE_API_KEY };
+} else if (provider === 'plivo') {
+  // UUIDs from the index, so a re-started fake lists the same calls.
+  const calls = Array.from({ length: count }, (_, i) =>
+    plivoApiCall({ callUuid: fakeUuid(i), endedAt: new Date(Math.floor(at(i).getTime() / 1000) * 1000) }),
+  );
+  fake = await startPlivoFake(calls, { ...PLIVO_FAKE_CREDENTIALS }, { port });
+  credentials = PLIVO_FAKE_CREDENTIALS;
+} else if (provider === 'vonage') {
+  const calls = Array.from({ length: count }, (_, i) => vonageApiCall({ uuid: fakeUuid(i), endedAt: at(i) }));
+  fake = await startVonageFake(calls, { port });
+  credentials = VONAGE_FAKE_CREDENTIALS;
 } else if (provider === 'bandwidth-v2') {
   const calls = Array.from({ length: count }, (_, i) =>
     bandwidthV2ApiCall({ callId: `c-fake-${i}`, endedAt: at(i) }),

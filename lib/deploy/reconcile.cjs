@@ -9,7 +9,7 @@ const { providers } = require('../providers/providers.json');
 const { deployedProviders } = require('./providers.cjs');
 
 /** The providers with a list API (lib/providers/api-registry.ts; the template test checks both agree). */
-const API_PROVIDERS = ['twilio', 'retell', 'vapi', 'bandwidth-v2', 'telnyx'];
+const API_PROVIDERS = ['twilio', 'retell', 'vapi', 'plivo', 'vonage', 'bandwidth-v2', 'telnyx'];
 
 const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 const pascal = (name) => camel(name).replace(/^./, (c) => c.toUpperCase());
@@ -55,6 +55,12 @@ function reconcileFunction(name, minutes) {
       SECRETS_PATH: '${self:custom.secretsPath}',
       RECONCILE_LOOKBACK_MINUTES: '${param:reconcileLookbackMinutes}',
       [`${upper(name)}_API_BASE_URL`]: `\${param:${camel(name)}ApiBaseUrl, ''}`,
+      // The settings its normalizer reads, as the consumer gets them (Plivo: PLIVO_TIMEZONE).
+      ...Object.fromEntries(
+        (providers.find((p) => p.name === name)?.consumerSettings ?? []).map(
+          ({ env, param, default: fallback }) => [env, `\${param:${param}, '${fallback}'}`],
+        ),
+      ),
     },
     // EventBridge wants the singular unit for 1 (`rate(1 minute)`); it refuses `rate(1 minutes)`.
     events: [{ schedule: { rate: `rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})` } }],

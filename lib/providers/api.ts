@@ -240,8 +240,11 @@ export function latestApiObject(
   return { callId: latest.callId, object, receivedAt: first.receivedAt };
 }
 
-/** Every element of the JSON array at `key` of an object (or of a top-level array) as its exact text. */
-export function arrayElementTexts(text: string, key: string | null): string[] | null {
+/**
+ * Every element of the JSON array at `key` of an object (or of a top-level array) as its exact text;
+ * a list of keys descends into nested objects (`['_embedded', 'calls']`).
+ */
+export function arrayElementTexts(text: string, key: string | null | readonly string[]): string[] | null {
   let i = 0;
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
@@ -303,24 +306,31 @@ export function arrayElementTexts(text: string, key: string | null): string[] | 
   } catch {
     return null;
   }
+  /** The array at `path` inside the object at i; i ends after that object (or where it failed). */
+  const readMember = (path: readonly string[]): string[] | null => {
+    if (text.charAt(i) !== '{') return null;
+    i++;
+    // JSON.parse keeps the last of duplicate keys; so does this.
+    let found: string[] | null = null;
+    for (;;) {
+      ws();
+      if (text.charAt(i) !== '"') break;
+      const keyStart = i;
+      skipValue();
+      const name = JSON.parse(text.slice(keyStart, i)) as string;
+      ws();
+      i++; // ':'
+      ws();
+      if (name === path[0]) found = path.length === 1 ? readArray() : readMember(path.slice(1));
+      else skipValue();
+      ws();
+      if (text.charAt(i) !== ',') break;
+      i++;
+    }
+    if (text.charAt(i) === '}') i++;
+    return found;
+  };
   ws();
   if (key === null) return readArray();
-  if (text.charAt(i) !== '{') return null;
-  i++;
-  // JSON.parse keeps the last of duplicate keys; so does this.
-  let found: string[] | null = null;
-  for (;;) {
-    ws();
-    if (text.charAt(i) !== '"') return found;
-    const keyStart = i;
-    skipValue();
-    const name = JSON.parse(text.slice(keyStart, i)) as string;
-    ws();
-    i++; // ':'
-    if (name === key) found = readArray();
-    else skipValue();
-    ws();
-    if (text.charAt(i) !== ',') return found;
-    i++;
-  }
+  return readMember(typeof key === 'string' ? [key] : key);
 }

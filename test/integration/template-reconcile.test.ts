@@ -139,4 +139,25 @@ describe('reconcileProviders=twilio', () => {
     };
     expect([...API_PROVIDERS].sort()).toEqual([...API_PROVIDER_NAMES].sort());
   });
+
+  it('reconcileProviders=plivo,vonage: a function and role each; Plivo reads its times in plivoTimezone', async () => {
+    const generate = createRequire(import.meta.url)('../../lib/deploy/reconcile.cjs') as (deps: {
+      resolveVariable(name: string): Promise<string>;
+    }) => Promise<{ functions: Json; resources: { Resources: Json } }>;
+    const params: Record<string, string> = {
+      'param:reconcileProviders': 'plivo,vonage',
+      'param:reconcileMinutes': '15',
+      'param:rejectedShareMinutes': '60',
+    };
+    const { functions, resources } = await generate({ resolveVariable: async (name) => params[name] ?? '' });
+    expect(Object.keys(functions)).toEqual(['plivoReconcile', 'vonageReconcile']);
+    expect(functions.plivoReconcile.environment).toMatchObject({
+      RECONCILE_PROVIDER: 'plivo',
+      PLIVO_API_BASE_URL: `\${param:plivoApiBaseUrl, ''}`,
+      PLIVO_TIMEZONE: `\${param:plivoTimezone, 'UTC'}`,
+    });
+    expect(functions.vonageReconcile.environment.VONAGE_API_BASE_URL).toBe(`\${param:vonageApiBaseUrl, ''}`);
+    for (const name of ['PlivoReconcileRole', 'VonageReconcileRole', 'VonageCallsRecoveredAlarm'])
+      expect(resources.Resources[name]).toBeDefined();
+  });
 });

@@ -11,10 +11,12 @@ import type { Delivery } from '../../lib/envelope';
 import { normalizers } from '../../lib/providers/registry';
 import { apiDelivery } from '../../lib/reconcile';
 import { bandwidthV2ApiCall } from '../fakes/bandwidth-v2-api';
+import { plivoApiCall } from '../fakes/plivo-api';
 import { retellApiCall } from '../fakes/retell-api';
 import { telnyxDetailRecord } from '../fakes/telnyx-api';
 import { rfc2822, twilioApiCall } from '../fakes/twilio-api';
 import { vapiApiCall } from '../fakes/vapi-api';
+import { vonageApiCall } from '../fakes/vonage-api';
 import { rawFormFixture, withFields } from '../support/signed-requests';
 
 const fixture = (provider: string, name: string) =>
@@ -58,6 +60,11 @@ const TELNYX_LEG = '428c31b6-7af4-4bcb-b7f5-5013ef9657c1';
 const apiOf = (provider: string, callId: string, value: unknown, second: number) =>
   apiDelivery(provider, { callId, body: JSON.stringify(value), ended: true }, at(second), 'reconcile');
 const VAPI_ID = '0a8a3f2c-5b1e-4c7d-9f3a-2e6b8d4c1a90';
+const PLIVO_UUID = '3e82ae9d-2c78-4d85-b1a4-6eae7dbafb36';
+const VONAGE_UUID = 'aaaaaaaa-bbbb-cccc-dddd-0123456789ab';
+/** An API delivery of `provider`'s call object `call`, fetched at `second` by `source`. */
+const apiCall = (provider: string, callId: string, call: unknown, second: number, source: string) =>
+  apiDelivery(provider, { callId, body: JSON.stringify(call), ended: true }, at(second), source);
 
 /** Per provider: every delivery a call may have, webhook and API (two fetches, differing). */
 const CASES: Record<string, Delivery[]> = {
@@ -108,6 +115,30 @@ const CASES: Record<string, Delivery[]> = {
       { callId: VAPI_ID, body: JSON.stringify(vapiApiCall({ id: VAPI_ID })), ended: true },
       at(100),
       'reconcile',
+    ),
+  ],
+  plivo: [
+    webhook('plivo', PLIVO_UUID, 'Hangup', rawFormFixture('plivo', 'hangup'), 10, 1),
+    apiCall('plivo', PLIVO_UUID, plivoApiCall({ callUuid: PLIVO_UUID, endedAt: at(40) }), 100, 'reconcile'),
+    apiCall(
+      'plivo',
+      PLIVO_UUID,
+      plivoApiCall({ callUuid: PLIVO_UUID, endedAt: at(40), zone: 'UTC', total_amount: '0.01' }),
+      900,
+      'backfill',
+    ),
+  ],
+  vonage: [
+    webhook('vonage', VONAGE_UUID, 'started', fixture('vonage', 'started'), 1, 1),
+    webhook('vonage', VONAGE_UUID, 'answered', fixture('vonage', 'answered'), 2, 2),
+    webhook('vonage', VONAGE_UUID, 'completed', fixture('vonage', 'completed'), 10, 3),
+    apiCall('vonage', VONAGE_UUID, vonageApiCall({ uuid: VONAGE_UUID, endedAt: at(40) }), 100, 'reconcile'),
+    apiCall(
+      'vonage',
+      VONAGE_UUID,
+      vonageApiCall({ uuid: VONAGE_UUID, endedAt: at(40), status: 'busy' }),
+      900,
+      'backfill',
     ),
   ],
 };
