@@ -161,7 +161,7 @@ const CORE_ALARMS = [
 ];
 
 /** The dashboard body: alarms, then a row per provider, then queues, API and functions. */
-function dashboardBody(deployed, watched) {
+function dashboardBody(deployed, watched, moreAlarms) {
   const metric = (name, provider, extra) => [
     'CallIntake',
     name,
@@ -188,9 +188,7 @@ function dashboardBody(deployed, watched) {
       ...properties,
     },
   });
-  const alarms = [...CORE_ALARMS, ...watched.map((p) => `${pascal(p.name)}SilentAlarm`)].map(
-    (alarm) => `\${${alarm}Arn}`,
-  );
+  const alarms = alarmIds(watched, moreAlarms).map((alarm) => `\${${alarm}Arn}`);
   const widgets = [
     { type: 'alarm', x: 0, y: 0, width: 24, height: 3, properties: { title: 'Alarms', alarms } },
   ];
@@ -326,7 +324,14 @@ function dashboardBody(deployed, watched) {
   return JSON.stringify({ widgets });
 }
 
-function dashboard(deployed, watched) {
+/** Every alarm of the stage: the core ones, the silence alarms, and those of lib/deploy/reconcile.cjs. */
+const alarmIds = (watched, moreAlarms) => [
+  ...CORE_ALARMS,
+  ...watched.map((p) => `${pascal(p.name)}SilentAlarm`),
+  ...moreAlarms,
+];
+
+function dashboard(deployed, watched, moreAlarms = []) {
   const variables = {
     Service: '${self:service}',
     Stage: '${sls:stage}',
@@ -335,7 +340,7 @@ function dashboard(deployed, watched) {
     DeadLetterQueueName: { 'Fn::GetAtt': ['DeliveriesDeadLetterQueue', 'QueueName'] },
     ConsumerFunction: { Ref: 'ConsumerLambdaFunction' },
   };
-  for (const alarm of [...CORE_ALARMS, ...watched.map((p) => `${pascal(p.name)}SilentAlarm`)]) {
+  for (const alarm of alarmIds(watched, moreAlarms)) {
     variables[`${alarm}Arn`] = { 'Fn::GetAtt': [alarm, 'Arn'] };
   }
   for (const p of deployed)
@@ -344,7 +349,7 @@ function dashboard(deployed, watched) {
     Type: 'AWS::CloudWatch::Dashboard',
     Properties: {
       DashboardName: '${self:service}-${sls:stage}',
-      DashboardBody: { 'Fn::Sub': [dashboardBody(deployed, watched), variables] },
+      DashboardBody: { 'Fn::Sub': [dashboardBody(deployed, watched, moreAlarms), variables] },
     },
   };
 }
@@ -412,7 +417,9 @@ async function stageSettings(resolveVariable) {
 module.exports = async ({ resolveVariable }) => {
   const { deployed, silentAlarms, kmsKeyArn } = await stageSettings(resolveVariable);
   const watched = silentAlarms ? deployed : [];
-  const Resources = { Dashboard: dashboard(deployed, watched) };
+  // Required here, not at the top: reconcile.cjs requires this file (deployedProviders).
+  const reconcileAlarms = await require('./reconcile.cjs').alarmNames(resolveVariable);
+  const Resources = { Dashboard: dashboard(deployed, watched, reconcileAlarms) };
   for (const provider of deployed) {
     Object.assign(Resources, providerResources(provider, { kmsKeyArn, silentAlarms }));
   }

@@ -229,7 +229,7 @@ function rejectedShareAlarm(name, periodSeconds) {
   };
 }
 
-module.exports = async ({ resolveVariable }) => {
+async function generate(resolveVariable) {
   const reconciled = namesOf(
     'reconcileProviders',
     await resolveVariable('param:reconcileProviders'),
@@ -268,6 +268,14 @@ module.exports = async ({ resolveVariable }) => {
   }
   // osls merges a list of function maps; an empty one is fine.
   return { functions, resources: { Resources } };
-};
+}
+
+module.exports = async ({ resolveVariable }) => generate(resolveVariable);
+
+/** The alarms this file adds, for the dashboard's alarm widget (lib/deploy/providers.cjs). */
+module.exports.alarmNames = async (resolveVariable) =>
+  Object.entries((await generate(resolveVariable)).resources.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm')
+    .map(([id]) => id);
 
 module.exports.API_PROVIDERS = API_PROVIDERS;

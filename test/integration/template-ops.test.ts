@@ -59,7 +59,8 @@ describe('alarms', () => {
 
     // Assess
     expect(resource('AlarmTopic').Properties.TopicName).toBe(`call-intake-${STAGE}-alarms`);
-    expect(alarms.length).toBe(6 + PROVIDERS.length);
+    // Per provider: its silence alarm and its rejected-share alarm.
+    expect(alarms.length).toBe(6 + 2 * PROVIDERS.length);
     for (const [, { Properties: a }] of alarms) {
       expect(a.AlarmName).toMatch(new RegExp(`^call-intake-${STAGE}-`));
       expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);

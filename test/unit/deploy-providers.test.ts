@@ -16,7 +16,16 @@ const generate = createRequire(import.meta.url)('../../lib/deploy/providers.cjs'
 
 /** serverless.yml's defaults, with `params` on top; an unset param resolves to its fallback ''. */
 const withParams = (params: Record<string, string> = {}) => {
-  const values: Record<string, string> = { providers: 'all', silentAlarms: 'true', kmsKeyArn: '', ...params };
+  const values: Record<string, string> = {
+    providers: 'all',
+    silentAlarms: 'true',
+    kmsKeyArn: '',
+    reconcileProviders: '',
+    rejectedShareAlarmProviders: 'deployed',
+    reconcileMinutes: '15',
+    rejectedShareMinutes: '15',
+    ...params,
+  };
   return generate({
     resolveVariable: async (name) => values[name.replace(/^param:/, '').replace(/, ''$/, '')] ?? '',
   });
@@ -69,5 +78,24 @@ describe('silentAlarms (stage param)', () => {
     await expect(withParams({ silentAlarmProviders: 'bandwidth,callkaro' })).rejects.toThrow(
       /silentAlarmProviders is retired: .*providers=.*silentAlarms=false/,
     );
+  });
+});
+
+describe('the dashboard', () => {
+  it("shows the reconciler's alarms and every rejected-share alarm beside the silence alarms", async () => {
+    // Act
+    const { resources } = await withParams({ providers: 'twilio,vapi', reconcileProviders: 'twilio' });
+
+    // Assess
+    const body = JSON.stringify(resources.Resources.Dashboard);
+    for (const alarm of [
+      'TwilioSilentAlarm',
+      'TwilioRejectedShareAlarm',
+      'VapiRejectedShareAlarm',
+      'TwilioCallsRecoveredAlarm',
+      'TwilioReconcileFailingAlarm',
+    ])
+      expect(body).toContain(`\${${alarm}Arn}`);
+    expect(body).not.toContain('RetellRejectedShareAlarm');
   });
 });
