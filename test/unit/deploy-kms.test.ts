@@ -1,6 +1,7 @@
 /** kmsKeyArn in lib/deploy/providers.cjs: a key ARN is granted to every webhook role; anything else stops the deploy. */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { stageParams } from '../support/stage-params';
 
 type Generate = (options: { resolveVariable: (name: string) => Promise<string> }) => Promise<{
   resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
@@ -8,11 +9,7 @@ type Generate = (options: { resolveVariable: (name: string) => Promise<string> }
 const generate = createRequire(import.meta.url)('../../lib/deploy/providers.cjs') as Generate;
 
 /** Stage params as osls resolves them (serverless.yml's defaults), with this kmsKeyArn. */
-const withKey = (kmsKeyArn: string) =>
-  generate({
-    resolveVariable: async (name) =>
-      ({ 'param:kmsKeyArn': kmsKeyArn, 'param:providers': 'all', 'param:silentAlarms': 'true' })[name] ?? '',
-  });
+const withKey = (kmsKeyArn: string) => generate({ resolveVariable: stageParams({ kmsKeyArn }) });
 
 describe('kmsKeyArn', () => {
   it.each([

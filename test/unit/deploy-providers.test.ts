@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { stageParams } from '../support/stage-params';
 
 type Generated = {
   functions: Record<string, unknown>;
@@ -14,22 +15,9 @@ type Generated = {
 type Generate = (options: { resolveVariable: (name: string) => Promise<string> }) => Promise<Generated>;
 const generate = createRequire(import.meta.url)('../../lib/deploy/providers.cjs') as Generate;
 
-/** serverless.yml's defaults, with `params` on top; an unset param resolves to its fallback ''. */
-const withParams = (params: Record<string, string> = {}) => {
-  const values: Record<string, string> = {
-    providers: 'all',
-    silentAlarms: 'true',
-    kmsKeyArn: '',
-    reconcileProviders: '',
-    rejectedShareAlarmProviders: 'deployed',
-    reconcileMinutes: '15',
-    rejectedShareMinutes: '15',
-    ...params,
-  };
-  return generate({
-    resolveVariable: async (name) => values[name.replace(/^param:/, '').replace(/, ''$/, '')] ?? '',
-  });
-};
+/** serverless.yml's defaults, with `params` on top. */
+const withParams = (params: Record<string, string> = {}) =>
+  generate({ resolveVariable: stageParams(params) });
 const silentAlarms = ({ resources }: Generated) =>
   Object.keys(resources.Resources).filter((name) => name.endsWith('SilentAlarm'));
 

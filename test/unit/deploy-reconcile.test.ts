@@ -4,25 +4,14 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { stageParams } from '../support/stage-params';
 
 type Generated = { functions: Record<string, { events: { schedule: { rate: string } }[] }> };
 type Generate = (options: { resolveVariable: (name: string) => Promise<string> }) => Promise<Generated>;
 const generate = createRequire(import.meta.url)('../../lib/deploy/reconcile.cjs') as Generate;
 
-const withParams = (params: Record<string, string>) => {
-  const values: Record<string, string> = {
-    providers: 'all',
-    reconcileProviders: 'twilio',
-    rejectedShareAlarmProviders: 'deployed',
-    kmsKeyArn: '',
-    reconcileMinutes: '15',
-    rejectedShareMinutes: '15',
-    ...params,
-  };
-  return generate({
-    resolveVariable: async (name) => values[name.replace(/^param:/, '').replace(/, ''$/, '')] ?? '',
-  });
-};
+const withParams = (params: Record<string, string>) =>
+  generate({ resolveVariable: stageParams({ reconcileProviders: 'twilio', ...params }) });
 
 describe('reconcileMinutes', () => {
   it.each([
