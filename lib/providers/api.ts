@@ -10,7 +10,7 @@
  * bundle without 8–47 MB of SDK (reconcile-apis.md §5 of each provider).
  */
 import type { Delivery } from '../envelope';
-import { byArrival, type JsonObject, parseObject } from '../normalize/json';
+import { byArrival, isJsonObject, type JsonObject, own, parseObject } from '../normalize/json';
 import type { CallRecord } from '../record';
 
 /** The event type of a delivery that is a list API's call object (never a webhook's event type). */
@@ -194,6 +194,22 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     request: async (request) => (await requestWithHeaders(request)).text,
   };
 }
+
+/** One API key sent as a Bearer token (Retell, Vapi, Telnyx): `{ "apiKey": "…" }`. */
+export interface ApiKeyCredentials {
+  apiKey: string;
+}
+
+/** The credential half of a ProviderApi whose credential is one Bearer API key; `what` names the key. */
+export const bearerApiKey = (what = 'apiKey') => ({
+  parseCredentials(value: unknown, source: string): ApiKeyCredentials {
+    const apiKey = isJsonObject(value) ? own(value, 'apiKey') : undefined;
+    if (typeof apiKey !== 'string' || apiKey.trim() === '')
+      throw new ApiCredentialsError(`${source}: ${what} is required`);
+    return { apiKey };
+  },
+  authorization: ({ apiKey }: ApiKeyCredentials) => `Bearer ${apiKey}`,
+});
 
 /** What a provider module exports for reconciliation (lib/providers/<name>/api.ts). */
 export interface ProviderApi<Credentials = unknown> {

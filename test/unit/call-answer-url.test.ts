@@ -4,45 +4,22 @@
  * call. The webhook still acknowledges and keeps it, and logs one WARN per container and interval
  * saying what to register instead. The log lines are Powertools' JSON, captured from stdout.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type IngressOutcome, receiveWebhook } from '../../lib/ingress';
 import { toHttpApiEvent } from '../../lib/local/api-gateway';
-import { createLogger } from '../../lib/log';
-import { createMetricsSink } from '../../lib/metrics';
-import { CALL_ANSWER_URL_WARNING, type ObserveSinks, observeIngress, warningGate } from '../../lib/observe';
+import { CALL_ANSWER_URL_WARNING, observeIngress, warningGate } from '../../lib/observe';
 import { bandwidthV2Ingress } from '../../lib/providers/bandwidth-v2/ingress';
 import { staticSecrets } from '../../lib/secrets';
 import { rawFixture } from '../fixtures';
+import { captureLogs } from '../support/log-capture';
 import { basic } from '../support/requests';
 
 // biome-ignore lint/suspicious/noExplicitAny: log lines are arbitrary JSON
 type Json = any;
 
-let written: string[];
-let sinks: ObserveSinks;
+const logs = captureLogs();
 
-beforeEach(() => {
-  written = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-  }
-  sinks = { logger: createLogger({ stage: 'test' }), metrics: createMetricsSink({ stage: 'test' }) };
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-const warnings = (): Json[] =>
-  written
-    .join('')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line))
-    .filter((line) => line.level === 'WARN');
+const warnings = (): Json[] => logs.lines().filter((line) => line.level === 'WARN');
 
 const v2Request = (fixture: string) =>
   toHttpApiEvent({
@@ -60,7 +37,7 @@ function webhook() {
   const deps = {
     secrets: staticSecrets(['bw2-user:bw2-pass']),
     enqueue: async () => 'sqs-message-1',
-    observe: (outcome: IngressOutcome) => observeIngress(outcome, sinks, gate),
+    observe: (outcome: IngressOutcome) => observeIngress(outcome, logs.sinks(), gate),
   };
   return { clock, post: (fixture: string) => receiveWebhook(bandwidthV2Ingress, v2Request(fixture), deps) };
 }

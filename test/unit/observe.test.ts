@@ -4,24 +4,17 @@
  * CloudWatch Logs would receive them (stdout and stderr). Outcomes come from the real ingress pipeline where it matters.
  */
 import type { Context } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConsumerOutcome } from '../../lib/consumer';
 import type { Delivery } from '../../lib/envelope';
 import { EnqueueError, ServiceUnavailableError, UnauthorizedError } from '../../lib/errors';
 import { type IngressOutcome, receiveWebhook } from '../../lib/ingress';
-import { createLogger } from '../../lib/log';
-import { createMetricsSink } from '../../lib/metrics';
-import {
-  type ObserveSinks,
-  observeConsumer,
-  observeIngress,
-  rejectionReason,
-  withObservability,
-} from '../../lib/observe';
+import { observeConsumer, observeIngress, rejectionReason, withObservability } from '../../lib/observe';
 import { bandwidthIngress } from '../../lib/providers/bandwidth/ingress';
 import { callkaroIngress } from '../../lib/providers/callkaro/ingress';
 import { staticSecrets } from '../../lib/secrets';
 import { callkaroCallEnded, rawFixture } from '../fixtures';
+import { captureLogs } from '../support/log-capture';
 import { bandwidthRequest, basic, callkaroRequest } from '../support/requests';
 
 // biome-ignore lint/suspicious/noExplicitAny: log lines and EMF documents are arbitrary JSON
@@ -30,31 +23,9 @@ type Json = any;
 const CORRELATION_KEYS = ['provider', 'callId', 'deliveryId', 'requestId', 'messageId'];
 const TRANSCRIPT = 'the caller said their card number is 4111 1111 1111 1111';
 
-let written: string[];
-let sinks: ObserveSinks;
+const logs = captureLogs();
 
-beforeEach(() => {
-  written = [];
-  // Lambda sends both streams to CloudWatch Logs (Powertools writes errors to stderr).
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-  }
-  sinks = { logger: createLogger({ stage: 'test' }), metrics: createMetricsSink({ stage: 'test' }) };
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-const lines = (): Json[] =>
-  written
-    .join('')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line));
+const lines = (): Json[] => logs.lines();
 const logLines = () => lines().filter((line) => line._aws === undefined);
 const emfDocuments = () => lines().filter((line) => line._aws !== undefined);
 
@@ -77,7 +48,7 @@ const ingressDeps = (overrides: Partial<Parameters<typeof receiveWebhook>[2]> = 
   secrets: staticSecrets(['bw-user:bw-pass', 'ck-token-current']),
   enqueue: async () => 'sqs-message-1',
   newId: () => 'delivery-1',
-  observe: (outcome: IngressOutcome) => observeIngress(outcome, sinks),
+  observe: (outcome: IngressOutcome) => observeIngress(outcome, logs.sinks()),
   ...overrides,
 });
 
@@ -112,7 +83,7 @@ describe('ingress log lines', () => {
     });
     // Not known before authentication: left out rather than logged empty.
     expect(line).not.toHaveProperty('deliveryId');
-    const output = written.join('');
+    const output = logs.text();
     expect(output).not.toContain('wrong-password-8c1f');
     expect(output).not.toContain(authorization.slice('Basic '.length));
     expect(output).not.toContain('bw-pass');
@@ -140,7 +111,7 @@ describe('ingress log lines', () => {
       eventType: 'call_ended',
     });
     for (const key of CORRELATION_KEYS) expect(line).toHaveProperty(key);
-    const output = written.join('');
+    const output = logs.text();
     expect(output).not.toContain('ck-token-current');
     expect(output).not.toContain(TRANSCRIPT);
     expect(output).not.toContain('919876543210');
@@ -155,7 +126,7 @@ describe('ingress log lines', () => {
 
     // Assess
     expect(logLines()[0]).toMatchObject({ level: 'WARN', reason: 'unauthorized', provider: 'callkaro' });
-    expect(written.join('')).not.toContain('guessed-token-77aa');
+    expect(logs.text()).not.toContain('guessed-token-77aa');
   });
 
   it('log a failed enqueue as an error with the cause summarized and the body left out', async () => {
@@ -187,7 +158,7 @@ describe('ingress log lines', () => {
         cause: { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:9324', awsRequestId: 'aws-req-1' },
       },
     });
-    expect(written.join('')).not.toContain(TRANSCRIPT);
+    expect(logs.text()).not.toContain(TRANSCRIPT);
   });
 
   it('keep a hostile call id and event type JSON-escaped on one line, exactly as sent', async () => {
@@ -201,7 +172,7 @@ describe('ingress log lines', () => {
 
     // Assess
     expect(response.statusCode).toBe(200);
-    const text = written.join('');
+    const text = logs.text();
     expect(text.split('\n').some((l) => l.startsWith('ready:'))).toBe(false);
     expect(text.includes('\u001b') || text.includes('\u0007') || text.includes('\r')).toBe(false);
     const [line, ...others] = logLines();
@@ -247,10 +218,10 @@ describe('ingress metrics', () => {
     await receiveWebhook(bandwidthIngress, bandwidthRequest(rawFixture('bandwidth', 'hangup')), deps);
     await receiveWebhook(bandwidthIngress, bandwidthRequest('not json'), deps);
     await receiveWebhook(callkaroIngress, callkaroRequest(callkaroBody(), { token: 'nope' }), deps);
-    written.length = 0;
+    logs.clear();
 
     // Act
-    sinks.metrics.flush();
+    logs.sinks().metrics.flush();
 
     // Assess
     const metrics = emitted();
@@ -278,10 +249,10 @@ describe('ingress metrics', () => {
 
   it('write nothing when nothing was recorded', () => {
     // Act
-    sinks.metrics.flush();
+    logs.sinks().metrics.flush();
 
     // Assess
-    expect(written).toEqual([]);
+    expect(logs.text()).toBe('');
   });
 });
 
@@ -302,7 +273,7 @@ describe('consumer log lines and metrics', () => {
     const outcome: ConsumerOutcome = { messageId: 'sqs-9', delivery: delivery(), change: 'updated' };
 
     // Act
-    observeConsumer(outcome, sinks, () => Date.parse('2026-01-01T00:00:02.500Z'));
+    observeConsumer(outcome, logs.sinks(), () => Date.parse('2026-01-01T00:00:02.500Z'));
 
     // Assess
     expect(logLines()).toEqual([
@@ -319,12 +290,12 @@ describe('consumer log lines and metrics', () => {
       }),
     ]);
     for (const key of CORRELATION_KEYS) expect(logLines()[0]).toHaveProperty(key);
-    expect(written.join('')).not.toContain(TRANSCRIPT);
+    expect(logs.text()).not.toContain(TRANSCRIPT);
   });
 
   it('log a failure with the error summarized, and an undecodable message under its SQS id', () => {
     // Act
-    observeConsumer({ messageId: 'sqs-bad', error: new Error('message has no header line') }, sinks);
+    observeConsumer({ messageId: 'sqs-bad', error: new Error('message has no header line') }, logs.sinks());
 
     // Assess
     const [line] = logLines();
@@ -340,17 +311,17 @@ describe('consumer log lines and metrics', () => {
   it('count created, updated, duplicate and failed deliveries and the ingest lag per provider', () => {
     // Prepare
     const now = () => Date.parse('2026-01-01T00:00:01.000Z');
-    observeConsumer({ messageId: 'a', delivery: delivery(), change: 'created' }, sinks, now);
-    observeConsumer({ messageId: 'b', delivery: delivery(), change: 'updated' }, sinks, now);
-    observeConsumer({ messageId: 'c', delivery: delivery(), change: 'unchanged' }, sinks, now);
+    observeConsumer({ messageId: 'a', delivery: delivery(), change: 'created' }, logs.sinks(), now);
+    observeConsumer({ messageId: 'b', delivery: delivery(), change: 'updated' }, logs.sinks(), now);
+    observeConsumer({ messageId: 'c', delivery: delivery(), change: 'unchanged' }, logs.sinks(), now);
     observeConsumer(
       { messageId: 'd', delivery: delivery({ provider: 'bandwidth' }), error: new Error('x') },
-      sinks,
+      logs.sinks(),
     );
-    written.length = 0;
+    logs.clear();
 
     // Act
-    sinks.metrics.flush();
+    logs.sinks().metrics.flush();
 
     // Assess
     const metrics = emitted();
@@ -373,13 +344,13 @@ describe('consumer: replays and re-split forgeries (issue 18)', () => {
   it('count a replayed body as a duplicate, and warn about and count a body under a reused signature', () => {
     // Prepare
     const now = () => Date.parse('2026-01-01T00:00:01.000Z');
-    observeConsumer({ messageId: 'a', delivery: delivery(), change: 'duplicate' }, sinks, now);
-    observeConsumer({ messageId: 'b', delivery: delivery(), change: 'forged' }, sinks, now);
+    observeConsumer({ messageId: 'a', delivery: delivery(), change: 'duplicate' }, logs.sinks(), now);
+    observeConsumer({ messageId: 'b', delivery: delivery(), change: 'forged' }, logs.sinks(), now);
     const logged = logLines();
-    written.length = 0;
+    logs.clear();
 
     // Act
-    sinks.metrics.flush();
+    logs.sinks().metrics.flush();
 
     // Assess
     expect(logged.map((l) => [l.level, l.message, l.change ?? l.reason])).toEqual([
@@ -404,9 +375,9 @@ describe('withObservability', () => {
   it('puts the Lambda request id on log lines and flushes metrics even when the handler throws', async () => {
     // Prepare
     const handler = withObservability(async (outcome: ConsumerOutcome) => {
-      observeConsumer(outcome, sinks);
+      observeConsumer(outcome, logs.sinks());
       throw new Error('boom');
-    }, sinks);
+    }, logs.sinks());
     const context = { awsRequestId: 'lambda-req-1', functionName: 'call-intake-test-consumer' } as Context;
 
     // Act

@@ -7,12 +7,13 @@
  * the webhook normalizer's record of that object.
  */
 import type { Delivery } from '../../envelope';
-import { byArrival, isJsonObject, type JsonObject, own, parseObject } from '../../normalize/json';
+import { byArrival, type JsonObject, own, parseObject } from '../../normalize/json';
 import {
   type ApiCall,
-  ApiCredentialsError,
+  type ApiKeyCredentials,
   ApiResponseError,
   arrayElementTexts,
+  bearerApiKey,
   type ProviderApi,
 } from '../api';
 import { retellNormalizer } from './normalize';
@@ -24,9 +25,7 @@ const ENDED_STATUSES: ReadonlySet<string> = new Set(['ended', 'error', 'not_conn
 /** Retell call ids are opaque; bounded and printable like every id the ingress accepts. */
 const CALL_ID = /^[\x21-\x7e]{1,200}$/;
 
-export interface RetellApiCredentials {
-  apiKey: string;
-}
+export type RetellApiCredentials = ApiKeyCredentials;
 
 function toApiCall(text: string): ApiCall {
   const call = parseObject(text);
@@ -41,14 +40,7 @@ export const retellApi: ProviderApi<RetellApiCredentials> = {
   name: PROVIDER,
   defaultBaseUrl: 'https://api.retellai.com',
 
-  parseCredentials(value, source) {
-    const apiKey = isJsonObject(value) ? own(value, 'apiKey') : undefined;
-    if (typeof apiKey !== 'string' || apiKey === '')
-      throw new ApiCredentialsError(`${source}: apiKey is required`);
-    return { apiKey };
-  },
-
-  authorization: ({ apiKey }) => `Bearer ${apiKey}`,
+  ...bearerApiKey(),
 
   async *listCalls(client, _credentials, window) {
     let paginationKey: string | undefined;

@@ -25,9 +25,10 @@ import { parseIsoInstant, secondsBetween, usableSeconds } from '../../normalize/
 import { type CallRecord, type Direction, isAnswered, type Outcome } from '../../record';
 import {
   type ApiCall,
-  ApiCredentialsError,
+  type ApiKeyCredentials,
   ApiResponseError,
   arrayElementTexts,
+  bearerApiKey,
   type CallWindow,
   latestApiObject,
   type ProviderApi,
@@ -41,9 +42,7 @@ export const TELNYX_PAGE_SIZE = 50;
 /** A runaway `total_pages` never makes an endless run. */
 const MAX_PAGES = 100_000;
 
-export interface TelnyxApiCredentials {
-  apiKey: string;
-}
+export type TelnyxApiCredentials = ApiKeyCredentials;
 
 const field = (value: JsonObject, key: string): string | null => nonEmptyText(own(value, key));
 
@@ -76,14 +75,7 @@ export const telnyxApi: ProviderApi<TelnyxApiCredentials> = {
   defaultBaseUrl: 'https://api.telnyx.com',
   reportsUnmatched: true,
 
-  parseCredentials(value, source) {
-    const apiKey = isJsonObject(value) ? field(value, 'apiKey') : null;
-    if (apiKey === null)
-      throw new ApiCredentialsError(`${source}: apiKey (a Telnyx API key, KEY…) is required`);
-    return { apiKey };
-  },
-
-  authorization: ({ apiKey }) => `Bearer ${apiKey}`,
+  ...bearerApiKey('apiKey (a Telnyx API key, KEY…)'),
 
   async *listCalls(client, _credentials, window: CallWindow) {
     for (let number = 1; number <= MAX_PAGES; number++) {

@@ -13,9 +13,10 @@ import { byArrival, isJsonObject, type JsonObject, own, parseObject } from '../.
 import {
   type ApiCall,
   type ApiClient,
-  ApiCredentialsError,
+  type ApiKeyCredentials,
   ApiResponseError,
   arrayElementTexts,
+  bearerApiKey,
   type CallWindow,
   type ProviderApi,
 } from '../api';
@@ -27,9 +28,7 @@ export const VAPI_PAGE_SIZE = 1000;
 const MIN_SLICE_MS = 1;
 const CALL_ID = /^[\x21-\x7e]{1,200}$/;
 
-export interface VapiApiCredentials {
-  apiKey: string;
-}
+export type VapiApiCredentials = ApiKeyCredentials;
 
 function toApiCall(text: string): ApiCall {
   const call = parseObject(text);
@@ -75,14 +74,7 @@ export const vapiApi: ProviderApi<VapiApiCredentials> = {
   name: PROVIDER,
   defaultBaseUrl: 'https://api.vapi.ai',
 
-  parseCredentials(value, source) {
-    const apiKey = isJsonObject(value) ? own(value, 'apiKey') : undefined;
-    if (typeof apiKey !== 'string' || apiKey === '')
-      throw new ApiCredentialsError(`${source}: apiKey is required`);
-    return { apiKey };
-  },
-
-  authorization: ({ apiKey }) => `Bearer ${apiKey}`,
+  ...bearerApiKey(),
 
   listCalls(client, _credentials, window: CallWindow) {
     return slice(client, window.since.getTime(), window.until.getTime());
